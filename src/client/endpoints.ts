@@ -1,0 +1,123 @@
+import { ContractViolationError } from './errors.js';
+import { checkEmail, checkMemberId, checkSsoId, checkToken } from './input.js';
+import type { Resilience, RetryClass } from './resilience.js';
+import {
+  type Endpoint,
+  type MemberAPIToken,
+  mapErrorResponse,
+  memberTokenSchema,
+  parseSuccess,
+  type RefreshedAccessToken,
+  refreshedAccessTokenSchema,
+  type UpstreamResponse,
+} from './responses.js';
+import type { Transport, UpstreamRequest } from './transport.js';
+
+/** How to find a member: exactly one identifier, as Circle's `auth_token` body takes it. */
+export type MemberIdentifier = { communityMemberId: number } | { email: string } | { ssoId: string };
+
+export interface CallOptions {
+  /** Aborts the call (and its retries); the call rejects with code `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** One typed function per upstream endpoint: what the gateway's loaders call. */
+export interface CircleApi {
+  /** `POST /api/v1/headless/auth_token`: a member's access and refresh token. */
+  issueMemberToken(identifier: MemberIdentifier, options?: CallOptions): Promise<MemberAPIToken>;
+  /** `PATCH /api/v1/headless/access_token/refresh`: a new access token; the refresh token stays valid. */
+  refreshAccessToken(refreshToken: string, options?: CallOptions): Promise<RefreshedAccessToken>;
+  /** `POST /api/v1/headless/refresh_token/revoke` (204). */
+  revokeRefreshToken(refreshToken: string, options?: CallOptions): Promise<void>;
+  /** `POST /api/v1/headless/access_token/revoke` (204). */
+  revokeAccessToken(accessToken: string, options?: CallOptions): Promise<void>;
+}
+
+export const paths = {
+  authToken: '/api/v1/headless/auth_token',
+  refresh: '/api/v1/headless/access_token/refresh',
+  revokeRefresh: '/api/v1/headless/refresh_token/revoke',
+  revokeAccess: '/api/v1/headless/access_token/revoke',
+} as const satisfies Record<Endpoint, string>;
+
+function authTokenBody(identifier: MemberIdentifier): Record<string, unknown> {
+  if ('communityMemberId' in identifier) {
+    return { community_member_id: checkMemberId('communityMemberId', identifier.communityMemberId) };
+  }
+  if ('email' in identifier) return { email: checkEmail('email', identifier.email) };
+  if ('ssoId' in identifier) return { sso_user_id: checkSsoId('ssoId', identifier.ssoId) };
+  throw new TypeError('issueMemberToken: expected one of communityMemberId, email or ssoId');
+}
+
+function expectNoContent(response: UpstreamResponse): undefined {
+  // The OpenAPI file documents 204; a 200 is accepted as the same success.
+  if (response.status === 204 || response.status === 200) return undefined;
+  throw new ContractViolationError(`undocumented success status ${response.status}`, {
+    status: response.status,
+  });
+}
+
+function expectOk<T>(parse: (response: UpstreamResponse) => T) {
+  return (response: UpstreamResponse): T => {
+    if (response.status !== 200) {
+      throw new ContractViolationError(`undocumented success status ${response.status}`, {
+        status: response.status,
+      });
+    }
+    return parse(response);
+  };
+}
+
+export function createApi(transport: Transport, resilience: Resilience): CircleApi {
+  function call<T>(
+    endpoint: Endpoint,
+    retryClass: RetryClass,
+    method: UpstreamRequest['method'],
+    body: Record<string, unknown>,
+    onSuccess: (response: UpstreamResponse) => T,
+    options: CallOptions | undefined,
+  ): Promise<T> {
+    return resilience.run(
+      retryClass,
+      async (signal) => {
+        const response = await transport.send({ method, path: paths[endpoint], body, signal });
+        if (response.status >= 200 && response.status < 300) return onSuccess(response);
+        throw mapErrorResponse(endpoint, response, resilience.rateLimitBackoffSeconds);
+      },
+      options?.signal,
+    );
+  }
+
+  return {
+    async issueMemberToken(identifier, options) {
+      const body = authTokenBody(identifier);
+      return call(
+        'authToken',
+        'issue',
+        'POST',
+        body,
+        expectOk((r) => parseSuccess(memberTokenSchema, r)),
+        options,
+      );
+    },
+    async refreshAccessToken(refreshToken, options) {
+      const body = { refresh_token: checkToken('refreshToken', refreshToken) };
+      return call(
+        'refresh',
+        'refresh',
+        'PATCH',
+        body,
+        expectOk((r) => parseSuccess(refreshedAccessTokenSchema, r)),
+        options,
+      );
+    },
+    async revokeRefreshToken(refreshToken, options) {
+      const body = { refresh_token: checkToken('refreshToken', refreshToken) };
+      await call('revokeRefresh', 'revoke', 'POST', body, expectNoContent, options);
+    },
+    async revokeAccessToken(accessToken, options) {
+      const body = { access_token: checkToken('accessToken', accessToken) };
+      await call('revokeAccess', 'revoke', 'POST', body, expectNoContent, options);
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Every failure the Circle client can report, one class per cause, each with a stable literal `code`.
+ * Callers match on `code`, never on `message` or `instanceof` across package boundaries.
+ *
+ * Messages are written by us and never contain a token, the app token, an email, the upstream URL
+ * or the upstream body. What Circle said is kept apart in `upstreamMessage` (its `message` field,
+ * truncated) for operators who choose to log it; the gateway does not.
+ */
+
+export type CircleErrorCode =
+  | 'INVALID_INPUT'
+  | 'MEMBER_NOT_FOUND'
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED'
+  | 'APP_TOKEN_REJECTED'
+  | 'NOT_ELIGIBLE'
+  | 'RATE_LIMITED'
+  | 'UPSTREAM_FAILURE'
+  | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_CONNECTION'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'CONTRACT_VIOLATION'
+  | 'ABORTED';
+
+export interface CircleErrorDetails {
+  /** HTTP status Circle answered with, when it answered. */
+  status?: number;
+  /** Circle's own `message` text (at most 200 characters), when it sent one. Not for end users. */
+  upstreamMessage?: string;
+  cause?: unknown;
+}
+
+export abstract class CircleError extends Error {
+  abstract readonly code: CircleErrorCode;
+  readonly status: number | undefined;
+  readonly upstreamMessage: string | undefined;
+
+  constructor(message: string, details: CircleErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.status = details.status;
+    this.upstreamMessage = details.upstreamMessage?.slice(0, 200);
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** An argument was rejected before any network call (or Circle reported a missing parameter). */
+export class InvalidInputError extends CircleError {
+  readonly code = 'INVALID_INPUT' as const;
+  constructor(
+    /** The argument at fault, by the name the caller used. */
+    readonly argument: string,
+    reason: string,
+    details?: CircleErrorDetails,
+  ) {
+    super(`Invalid ${argument}: ${reason}.`, details);
+  }
+}
+
+/** `auth_token` 404: no member matches the identifier. */
+export class MemberNotFoundError extends CircleError {
+  readonly code = 'MEMBER_NOT_FOUND' as const;
+  constructor(details?: CircleErrorDetails) {
+    super('Circle has no community member with that identifier.', details);
+  }
+}
+
+/** The member token is unknown, malformed or already revoked. */
+export class InvalidTokenError extends CircleError {
+  readonly code = 'INVALID_TOKEN' as const;
+  constructor(kind: TokenKind, details?: CircleErrorDetails) {
+    super(`The ${kind} token is not valid (unknown, malformed or revoked).`, details);
+  }
+}
+
+/** The member token has expired. */
+export class TokenExpiredError extends CircleError {
+  readonly code = 'TOKEN_EXPIRED' as const;
+  constructor(kind: TokenKind, details?: CircleErrorDetails) {
+    super(`The ${kind} token has expired.`, details);
+  }
+}
+
+/** Circle's 401 for the app token: missing, wrong or revoked. A configuration fault, not the member's. */
+export class AppTokenRejectedError extends CircleError {
+  readonly code = 'APP_TOKEN_REJECTED' as const;
+  constructor(details?: CircleErrorDetails) {
+    super('Circle rejected the app token (401).', details);
+  }
+}
+
+/** Circle's 403: the community has no headless access, or the token is not a Headless Auth token. */
+export class NotEligibleError extends CircleError {
+  readonly code = 'NOT_ELIGIBLE' as const;
+  constructor(details?: CircleErrorDetails) {
+    super('Circle refused the app token: no headless access, or not a Headless Auth token (403).', details);
+  }
+}
+
+/** Circle answered 429, or the client is still backing off from an earlier 429. */
+export class RateLimitedError extends CircleError {
+  readonly code = 'RATE_LIMITED' as const;
+  constructor(
+    /** Seconds to wait before trying again. */
+    readonly retryAfterSeconds: number,
+    details?: CircleErrorDetails,
+  ) {
+    super(`Circle's rate limit was reached; retry after ${retryAfterSeconds} s.`, details);
+  }
+}
+
+/** Circle answered 422 on an operation it could not complete (token record, JWT encoding, revocation). */
+export class UpstreamFailureError extends CircleError {
+  readonly code = 'UPSTREAM_FAILURE' as const;
+  constructor(details?: CircleErrorDetails) {
+    super('Circle could not complete the operation (422).', details);
+  }
+}
+
+/** Circle answered with a 5xx error body. */
+export class UpstreamError extends CircleError {
+  readonly code = 'UPSTREAM_ERROR' as const;
+  constructor(details: CircleErrorDetails & { status: number }) {
+    super(`Circle answered with a server error (${details.status}).`, details);
+  }
+}
+
+/** No complete answer within the connect, headers, body or overall deadline. */
+export class UpstreamTimeoutError extends CircleError {
+  readonly code = 'UPSTREAM_TIMEOUT' as const;
+  constructor(
+    /** True when the time ran out while connecting, so the request cannot have reached Circle. */
+    readonly beforeSend: boolean,
+    details?: CircleErrorDetails,
+  ) {
+    super('Circle did not answer in time.', details);
+  }
+}
+
+/** The connection failed: refused, reset, DNS, TLS. */
+export class UpstreamConnectionError extends CircleError {
+  readonly code = 'UPSTREAM_CONNECTION' as const;
+  constructor(
+    /** True when the request cannot have reached Circle (connect phase), so any call may be retried. */
+    readonly beforeSend: boolean,
+    details?: CircleErrorDetails,
+  ) {
+    super('Could not connect to Circle.', details);
+  }
+}
+
+/** The circuit breaker is open after consecutive upstream failures: failing fast. */
+export class UpstreamUnavailableError extends CircleError {
+  readonly code = 'UPSTREAM_UNAVAILABLE' as const;
+  constructor(details?: CircleErrorDetails) {
+    super('Circle is unavailable (circuit open after repeated failures); failing fast.', details);
+  }
+}
+
+/** Circle's answer does not match its documented contract (status, JSON, field types). */
+export class ContractViolationError extends CircleError {
+  readonly code = 'CONTRACT_VIOLATION' as const;
+  constructor(reason: string, details?: CircleErrorDetails) {
+    super(`Circle's answer broke the API contract: ${reason}.`, details);
+  }
+}
+
+/** The caller's own AbortSignal fired. */
+export class AbortedError extends CircleError {
+  readonly code = 'ABORTED' as const;
+  constructor(details?: CircleErrorDetails) {
+    super('The call was aborted by the caller.', details);
+  }
+}
+
+export type TokenKind = 'access' | 'refresh';
+
+export function isCircleError(value: unknown): value is CircleError {
+  return value instanceof CircleError;
+}

@@ -1,0 +1,210 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  DelegateBackoff,
+  decorrelatedJitterGenerator,
+  handleWhen,
+  type IRetryBackoffContext,
+  IsolatedCircuitError,
+  retry,
+} from 'cockatiel';
+import {
+  AbortedError,
+  type CircleError,
+  ContractViolationError,
+  isCircleError,
+  RateLimitedError,
+  UpstreamConnectionError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from './errors.js';
+
+/**
+ * Retry classes, by what the operation means rather than by HTTP method:
+ *
+ * - `issue` (auth_token) mints a live token on every call that reaches Circle. A retry after the
+ *   request may have been sent would leave an extra live refresh token nobody holds, so only
+ *   failures in the connect phase (refused, DNS, connect timeout) and 429s (Circle did not act)
+ *   are retried.
+ * - `refresh` mints an access token but does not rotate the refresh token, so a duplicate costs only
+ *   an unused short-lived token: retried once on 5xx, timeout or a dropped connection.
+ * - `revoke` is idempotent: retried with exponential backoff and decorrelated jitter, bounded by
+ *   `revokeMaxAttempts` and by the call's overall deadline.
+ *
+ * Every class waits out a 429 once when `Retry-After` is short (≤ `maxRetryAfterWaitMs`) and fits the
+ * deadline; otherwise the 429 is returned and the whole client fails fast with `RATE_LIMITED` until
+ * the window passes, so the gateway stops spending Circle's shared per-IP budget.
+ *
+ * Each attempt runs inside one shared circuit breaker: `breakerThreshold` consecutive upstream
+ * failures (5xx, timeout, connection, broken contract) open it; while open every call fails fast with
+ * `UPSTREAM_UNAVAILABLE`; after `breakerHalfOpenAfterMs` one trial call decides whether it closes.
+ */
+export type RetryClass = 'issue' | 'refresh' | 'revoke';
+
+export interface ResilienceOptions {
+  /** Overall deadline of one call, retries and waits included. Default 10000 ms. */
+  deadlineMs?: number;
+  /** Attempts for a revoke, the first included. Default 4. */
+  revokeMaxAttempts?: number;
+  /** First backoff delay for revokes. Default 100 ms (then exponential with jitter, capped at 2 s). */
+  revokeBaseDelayMs?: number;
+  /** Longest `Retry-After` waited out inside a call. Default 2000 ms. */
+  maxRetryAfterWaitMs?: number;
+  /** Back-off after a 429 without `Retry-After` (Circle advises about a minute). Default 60 s. */
+  rateLimitBackoffSeconds?: number;
+  /** Consecutive upstream failures that open the breaker. Default 5. */
+  breakerThreshold?: number;
+  /** Time the breaker stays open before a trial call. Default 10000 ms. */
+  breakerHalfOpenAfterMs?: number;
+}
+
+export interface Resilience {
+  run<T>(
+    retryClass: RetryClass,
+    attempt: (signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T>;
+  readonly rateLimitBackoffSeconds: number;
+  /** Records a 429 so that calls fail fast until the window passes. */
+  noteRateLimited(error: RateLimitedError): void;
+  breakerState(): 'closed' | 'open' | 'half-open';
+}
+
+function option(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min) {
+    throw new TypeError(`createClient: ${name} must be a number >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Failures that say something about Circle's health (and so count towards the breaker). */
+export function isUpstreamFailure(error: unknown): boolean {
+  return (
+    error instanceof UpstreamError ||
+    error instanceof UpstreamTimeoutError ||
+    error instanceof UpstreamConnectionError ||
+    error instanceof ContractViolationError
+  );
+}
+
+export function createResilience(options: ResilienceOptions = {}): Resilience {
+  const deadlineMs = option('deadlineMs', options.deadlineMs, 10_000);
+  const revokeMaxAttempts = option('revokeMaxAttempts', options.revokeMaxAttempts, 4);
+  const revokeBaseDelayMs = option('revokeBaseDelayMs', options.revokeBaseDelayMs, 100, 0);
+  const maxRetryAfterWaitMs = option('maxRetryAfterWaitMs', options.maxRetryAfterWaitMs, 2000, 0);
+  const rateLimitBackoffSeconds = option('rateLimitBackoffSeconds', options.rateLimitBackoffSeconds, 60, 0);
+  const breaker = circuitBreaker(handleWhen(isUpstreamFailure), {
+    halfOpenAfter: option('breakerHalfOpenAfterMs', options.breakerHalfOpenAfterMs, 10_000),
+    breaker: new ConsecutiveBreaker(option('breakerThreshold', options.breakerThreshold, 5)),
+  });
+  let blockedUntil = 0;
+
+  const maxRetries: Record<RetryClass, number> = { issue: 2, refresh: 1, revoke: revokeMaxAttempts - 1 };
+
+  function retryable(retryClass: RetryClass, error: unknown, remainingMs: number): boolean {
+    if (error instanceof RateLimitedError) {
+      const waitMs = error.retryAfterSeconds * 1000;
+      return error.status === 429 && waitMs <= maxRetryAfterWaitMs && waitMs < remainingMs;
+    }
+    const beforeSend =
+      (error instanceof UpstreamConnectionError || error instanceof UpstreamTimeoutError) && error.beforeSend;
+    if (beforeSend) return true;
+    if (retryClass === 'issue') return false;
+    const serverSide = error instanceof ContractViolationError && (error.status ?? 0) >= 500;
+    return (
+      error instanceof UpstreamError ||
+      serverSide ||
+      error instanceof UpstreamTimeoutError ||
+      error instanceof UpstreamConnectionError
+    );
+  }
+
+  function noteRateLimited(error: RateLimitedError) {
+    blockedUntil = Math.max(blockedUntil, Date.now() + error.retryAfterSeconds * 1000);
+  }
+
+  async function run<T>(
+    retryClass: RetryClass,
+    attempt: (signal: AbortSignal) => Promise<T>,
+    callerSignal?: AbortSignal,
+  ): Promise<T> {
+    const waitSeconds = Math.ceil((blockedUntil - Date.now()) / 1000);
+    if (waitSeconds > 0) throw new RateLimitedError(waitSeconds);
+    if (callerSignal?.aborted) throw new AbortedError();
+
+    const started = Date.now();
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
+    const remaining = () => deadlineMs - (Date.now() - started);
+    const policy = retry(
+      handleWhen((error) => retryable(retryClass, error, remaining())),
+      {
+        maxAttempts: maxRetries[retryClass],
+        backoff: new DelegateBackoff<IRetryBackoffContext<unknown>, [number, number] | undefined>(
+          (context, state) => {
+            const error = 'error' in context.result ? context.result.error : undefined;
+            if (error instanceof RateLimitedError) return { delay: error.retryAfterSeconds * 1000, state };
+            // decorrelated jitter, as cockatiel's ExponentialBackoff; never sleeping past the deadline
+            const [delay, next] = decorrelatedJitterGenerator(state, {
+              generator: decorrelatedJitterGenerator,
+              initialDelay: revokeBaseDelayMs,
+              maxDelay: 2000,
+              exponent: 2,
+            });
+            return { delay: Math.max(0, Math.min(delay, remaining() - 1)), state: next };
+          },
+        ),
+      },
+    );
+
+    try {
+      return await policy.execute(
+        () =>
+          breaker.execute(async () => {
+            try {
+              return await attempt(signal);
+            } catch (error) {
+              // The deadline firing mid-request is an upstream timeout, and counts towards the breaker.
+              if (deadline.aborted && !callerSignal?.aborted)
+                throw new UpstreamTimeoutError(false, { cause: error });
+              throw error;
+            }
+          }),
+        signal,
+      );
+    } catch (error) {
+      throw translate(error, callerSignal);
+    }
+  }
+
+  function translate(error: unknown, callerSignal: AbortSignal | undefined): CircleError {
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+      return new UpstreamUnavailableError();
+    }
+    if (callerSignal?.aborted) return new AbortedError({ cause: error });
+    if (error instanceof RateLimitedError) noteRateLimited(error);
+    if (isCircleError(error)) return error;
+    return new UpstreamConnectionError(false, { cause: error });
+  }
+
+  return {
+    run,
+    rateLimitBackoffSeconds,
+    noteRateLimited,
+    breakerState() {
+      switch (breaker.state) {
+        case CircuitState.Open:
+        case CircuitState.Isolated:
+          return 'open';
+        case CircuitState.HalfOpen:
+          return 'half-open';
+        default:
+          return 'closed';
+      }
+    },
+  };
+}
