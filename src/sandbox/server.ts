@@ -18,11 +18,15 @@ export interface SandboxOptions {
   communityId?: number;
   /** Default: the demo members. */
   members?: readonly SandboxMember[];
+  /** Key of the HS256 access tokens. Default: 32 random bytes. */
+  jwtSecret?: Uint8Array;
   /** Default: a `ManualClock` over the wall clock. */
   clock?: Clock;
   faults?: FaultsInput;
   /** Source of randomness for fault rates and jitter. Default `Math.random`. */
   random?: () => number;
+  /** Called with every answer on a Circle route (tests compare it with the OpenAPI examples). */
+  onAnswer?: (answer: { path: string; status: number; body: string }) => void;
 }
 
 export type SandboxEndpoint = 'authToken' | 'refresh' | 'revokeRefresh' | 'revokeAccess';
@@ -104,6 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     communityId: options.communityId ?? 1,
     members: options.members ?? demoMembers,
     clock,
+    ...(options.jwtSecret ? { jwtSecret: options.jwtSecret } : {}),
   });
   let faults = parseFaults(options.faults ?? {});
   let stats = emptyStats();
@@ -114,12 +119,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     body?: unknown,
     headers: Record<string, string> = {},
   ) => {
-    stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    const path = (res.req.url ?? '/').split('?')[0] ?? '/';
+    if (!path.startsWith('/__sandbox/')) {
+      stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+      options.onAnswer?.({ path, status, body: text });
+    }
     if (body === undefined) {
       res.writeHead(status, headers).end();
       return;
     }
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(text);
   };
 
@@ -189,9 +198,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
         );
       case 'raw':
-        stats.statuses[fault.status] = (stats.statuses[fault.status] ?? 0) + 1;
-        res.writeHead(fault.status, { 'content-type': 'application/json' }).end(fault.body);
-        return;
+        return send(res, fault.status, fault.body);
       default:
         break;
     }
