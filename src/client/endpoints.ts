@@ -1,4 +1,4 @@
-import { ContractViolationError } from './errors.js';
+import { ContractViolationError, InvalidInputError } from './errors.js';
 import { checkEmail, checkMemberId, checkSsoId, checkToken } from './input.js';
 import type { Resilience, RetryClass } from './resilience.js';
 import {
@@ -31,6 +31,12 @@ export interface CircleApi {
   revokeRefreshToken(refreshToken: string, options?: CallOptions): Promise<void>;
   /** `POST /api/v1/headless/access_token/revoke` (204). */
   revokeAccessToken(accessToken: string, options?: CallOptions): Promise<void>;
+  /**
+   * Checks that Circle is reachable and accepts the app token, without minting or touching any
+   * token: an access-token revoke with no token, which Circle answers with its missing-parameter
+   * 404 once the app token is accepted (401/403 otherwise). Never retried.
+   */
+  probe(options?: CallOptions): Promise<void>;
 }
 
 export const paths = {
@@ -114,6 +120,14 @@ export function createApi(transport: Transport, resilience: Resilience): CircleA
     async revokeRefreshToken(refreshToken, options) {
       const body = { refresh_token: checkToken('refreshToken', refreshToken) };
       await call('revokeRefresh', 'revoke', 'POST', body, expectNoContent, options);
+    },
+    async probe(options) {
+      try {
+        await call('revokeAccess', 'issue', 'POST', {}, expectNoContent, options);
+      } catch (error) {
+        if (error instanceof InvalidInputError && error.status === 404) return;
+        throw error;
+      }
     },
     async revokeAccessToken(accessToken, options) {
       const body = { access_token: checkToken('accessToken', accessToken) };

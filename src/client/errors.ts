@@ -53,7 +53,8 @@ export class InvalidInputError extends CircleError {
   constructor(
     /** The argument at fault, by the name the caller used. */
     readonly argument: string,
-    reason: string,
+    /** What was expected, without the value (e.g. "expected a positive integer"). */
+    readonly reason: string,
     details?: CircleErrorDetails,
   ) {
     super(`Invalid ${argument}: ${reason}.`, details);

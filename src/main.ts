@@ -1,0 +1,94 @@
+/**
+ * `npm start`: reads the environment, starts the embedded sandbox when no CIRCLE_APP_TOKEN is set,
+ * and serves the gateway until SIGTERM or SIGINT, then drains and exits 0.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createClient } from './client/index.js';
+import { ConfigError, type GatewayConfig, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { describeSandbox } from './sandbox/describe.js';
+import { type Sandbox, startSandbox } from './sandbox/server.js';
+import { createGateway } from './server.js';
+
+let config: GatewayConfig;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`circle-auth-gateway: ${error.message}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+let sandbox: Sandbox | undefined;
+if (config.circleAppToken === undefined) sandbox = await startSandbox(config.sandbox);
+
+const client = createClient({
+  appToken: sandbox?.appToken ?? (config.circleAppToken as string),
+  baseURL: sandbox?.url ?? config.circleBaseUrl,
+  deadlineMs: config.upstreamTimeoutMs,
+  connectTimeoutMs: config.upstreamConnectTimeoutMs,
+  connections: config.upstreamConnections,
+});
+const firstMember = sandbox?.simulator.members[0];
+const gateway = createGateway(config, {
+  client,
+  logger,
+  ...(firstMember ? { exampleMember: firstMember } : {}),
+});
+const server = createServer(gateway);
+
+await new Promise<void>((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(config.port, config.host, () => resolve());
+});
+const { port } = server.address() as AddressInfo;
+const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+const url = `http://${host}:${port}/graphql`;
+logger.info({ url, sandbox: sandbox !== undefined }, 'gateway listening');
+
+if (sandbox) {
+  process.stdout.write(
+    [
+      '',
+      'SANDBOX MODE: no CIRCLE_APP_TOKEN is set, so the gateway talks to the embedded Circle simulator.',
+      'Nothing here reaches Circle; set CIRCLE_APP_TOKEN to use your community.',
+      '',
+      `GraphiQL:  ${url}`,
+      '',
+      describeSandbox(sandbox),
+      '',
+      'Ask the gateway for a member token:',
+      `  curl -s ${url} -H 'content-type: application/json' \\`,
+      `    -d '{"query":"{ memberToken(by: EMAIL, value: \\"${firstMember?.email}\\") { ... on MemberToken { accessToken refreshToken } ... on Error { code message } } }"}'`,
+      '',
+    ].join('\n'),
+  );
+} else {
+  process.stdout.write(`circle-auth-gateway listening at ${url}\n`);
+}
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining in-flight requests');
+  // Stop accepting; idle keep-alive sockets close now, busy ones once their response is sent.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const drained = await Promise.race([
+    closed.then(() => true),
+    new Promise<false>((resolve) => setTimeout(resolve, config.shutdownDrainMs, false).unref()),
+  ]);
+  if (!drained) {
+    logger.warn('drain deadline passed: closing the remaining connections');
+    server.closeAllConnections();
+  }
+  await client.close();
+  await sandbox?.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));

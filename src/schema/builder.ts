@@ -1,0 +1,49 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import ValidationPlugin from '@pothos/plugin-validation';
+import type { Loaders } from '../loaders/index.js';
+import { InvalidInput } from './results.js';
+
+/** What every resolver gets: the request's loaders and nothing that knows HTTP or undici. */
+export interface Context {
+  loaders: Loaders;
+  requestId: string;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+  };
+}>({
+  // Order matters: errors wraps validation, so argument failures become typed INVALID_INPUT results.
+  plugins: [ErrorsPlugin, ValidationPlugin],
+  defaultFieldNullability: false,
+  errors: {
+    directResult: true,
+    // Argument failures are plain INVALID_INPUT results; nothing is revealed before authorization.
+    unsafelyHandleInputErrors: true,
+  },
+  validation: {
+    validationError: (result) => {
+      const issue = result.issues[0];
+      const segment = issue?.path?.[0];
+      const argument = String(typeof segment === 'object' ? segment.key : (segment ?? 'input'));
+      return new InvalidInput(argument, issue?.message ?? 'invalid value');
+    },
+  },
+});
+
+builder.scalarType('DateTime', {
+  description: 'An instant in UTC, as an ISO-8601 string with milliseconds (2024-03-20T16:54:47.274Z).',
+  serialize: (value) => (value instanceof Date ? value : new Date(value)).toISOString(),
+  parseValue: (value) => {
+    const date = new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime: expected an ISO-8601 string');
+    return date;
+  },
+});
+
+builder.queryType({ description: 'Reads: member tokens.' });
+builder.mutationType({ description: 'Writes: refreshing and revoking member tokens.' });

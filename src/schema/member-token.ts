@@ -1,0 +1,64 @@
+import type { MemberAPIToken } from '../client/index.js';
+import { memberKey } from '../loaders/index.js';
+import { builder } from './builder.js';
+import { Forbidden, InvalidInput, MemberNotFound, RateLimited, UpstreamUnavailable } from './results.js';
+import { memberLookupArgs } from './validation.js';
+
+export const MemberLookupEnum = builder.enumType('MemberLookup', {
+  description: 'Which identifier `value` is.',
+  values: {
+    ID: { description: 'Circle community member id (a positive integer, as a string).' },
+    EMAIL: { description: "The member's email address." },
+    SSO: { description: "The member's SSO user id (Circle's sso_user_id)." },
+  },
+});
+
+export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').implement({
+  description: "A member's Circle access token and refresh token (Circle's auth_token).",
+  fields: (t) => ({
+    accessToken: t.exposeString('access_token', {
+      description: 'JWT for the Circle member API; about one hour of life.',
+    }),
+    accessTokenExpiresAt: t.field({
+      type: 'DateTime',
+      description: 'When the access token expires.',
+      resolve: (token) => token.access_token_expires_at,
+    }),
+    refreshToken: t.exposeString('refresh_token', {
+      description: 'Opaque token for `refreshToken`; about one month of life; not rotated by refreshing.',
+    }),
+    refreshTokenExpiresAt: t.field({
+      type: 'DateTime',
+      description: 'When the refresh token expires.',
+      resolve: (token) => token.refresh_token_expires_at,
+    }),
+    communityMemberId: t.id({
+      description: "The member's Circle community member id.",
+      resolve: (token) => String(token.community_member_id),
+    }),
+    communityId: t.id({
+      description: "The member's Circle community id.",
+      resolve: (token) => String(token.community_id),
+    }),
+  }),
+});
+
+/** The error types a member-token lookup can end in (shared with the federation entity). */
+export const memberTokenErrors = [InvalidInput, MemberNotFound, Forbidden, RateLimited, UpstreamUnavailable];
+
+builder.queryField('memberToken', (t) =>
+  t.field({
+    type: MemberTokenType,
+    description: "Gets a member's access and refresh token (Circle auth_token).",
+    args: {
+      by: t.arg({ type: MemberLookupEnum, required: true, description: 'Which identifier `value` is.' }),
+      value: t.arg.string({ required: true, description: 'The member id, email address or SSO user id.' }),
+    },
+    validate: memberLookupArgs,
+    errors: {
+      types: memberTokenErrors,
+      union: { name: 'MemberTokenResult', description: 'A member token, or why not.' },
+    },
+    resolve: (_root, args, context) => context.loaders.memberToken.load(memberKey(args.by, args.value)),
+  }),
+);

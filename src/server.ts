@@ -1,0 +1,100 @@
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { CircleClient, RefreshedAccessToken } from './client/index.js';
+import type { GatewayConfig } from './config.js';
+import { exampleOperations } from './graphiql.js';
+import { createLoaders } from './loaders/index.js';
+import { SingleFlight } from './loaders/single-flight.js';
+import type { Logger } from './logger.js';
+import { useErrorLogging } from './plugins/use-error-logging.js';
+import { useNoStore } from './plugins/use-no-store.js';
+import { usePostForTokens } from './plugins/use-post-for-tokens.js';
+import { useReadiness } from './plugins/use-readiness.js';
+import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import type { Context } from './schema/builder.js';
+import { schema } from './schema/index.js';
+import { configurationFaults } from './schema/results.js';
+
+// Outcomes about the member or its token, not about Circle's health: not worth a warning.
+const answeredByMember = new Set(['MEMBER_NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'INVALID_INPUT']);
+
+export type GatewayOptions = Pick<
+  GatewayConfig,
+  'graphiql' | 'introspection' | 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'
+>;
+
+export interface GatewayDeps {
+  client: CircleClient;
+  logger: Logger;
+  /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
+  exampleMember?: { email: string; id: number; ssoId: string };
+}
+
+export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
+
+/**
+ * The gateway as a yoga instance: `gateway.fetch(...)` in tests, `createServer(gateway)` in main.
+ * Plugin order: request id and no-store first so every response (errors included) carries them;
+ * the GET guard before execution; error logging before yoga's own masking (which runs last).
+ */
+export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gateway {
+  const { client, logger } = deps;
+  // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
+  const refreshFlights = new SingleFlight<RefreshedAccessToken>();
+
+  return createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    batching: false,
+    maskedErrors: { isDev: false },
+    logging: {
+      debug: (...args) => logger.debug({ yoga: args.map(String) }),
+      info: (...args) => logger.info({ yoga: args.map(String) }),
+      warn: (...args) => logger.warn({ yoga: args.map(String) }),
+      // Unexpected errors are logged by useErrorLogging, with the request id; this is yoga's copy.
+      error: (...args) => logger.debug({ yoga: args.map((a) => (a instanceof Error ? a.name : String(a))) }),
+    },
+    graphiql: config.graphiql
+      ? {
+          title: 'circle-auth-gateway',
+          defaultQuery: exampleOperations(
+            deps.exampleMember ?? { email: 'member@example.com', id: 1, ssoId: 'your-sso-user-id' },
+          ),
+        }
+      : false,
+    renderGraphiQL,
+    context: ({ request }) => {
+      const requestId = requestIdOf(request);
+      return {
+        requestId,
+        loaders: createLoaders({
+          api: client.api,
+          concurrency: config.upstreamConcurrency,
+          maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
+          refreshFlights,
+          onUpstreamError: (error) => {
+            const entry = { requestId, code: error.code, status: error.status };
+            if (configurationFaults.has(error.code)) {
+              logger.error(entry, 'Circle rejected the app token: check CIRCLE_APP_TOKEN and the plan');
+            } else if (answeredByMember.has(error.code)) {
+              logger.debug(entry, 'upstream answered with an expected outcome');
+            } else {
+              logger.warn(entry, 'upstream call failed');
+            }
+          },
+        }),
+      };
+    },
+    plugins: [
+      useRequestId(),
+      useNoStore(),
+      useDisableIntrospection({ isDisabled: () => !config.introspection }),
+      usePostForTokens(),
+      useReadiness(client),
+      useErrorLogging(logger),
+    ],
+  });
+}
