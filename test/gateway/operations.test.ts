@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  accessTokenFields,
+  memberTokenFields,
+  revokedFields,
+  type Stack,
+  startStack,
+} from '../support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+beforeEach(() => {
+  stack.sandbox.setFaults({});
+  stack.sandbox.resetStats();
+});
+afterAll(() => stack.close());
+
+const memberToken = (by: string, value: string) =>
+  stack.post(
+    `query($by: MemberLookup!, $value: String!) { memberToken(by: $by, value: $value) { ${memberTokenFields} } }`,
+    {
+      by,
+      value,
+    },
+  );
+const refresh = (refreshToken: string) =>
+  stack.post(`mutation($t: String!) { refreshToken(refreshToken: $t) { ${accessTokenFields} } }`, {
+    t: refreshToken,
+  });
+const revokeRefresh = (refreshToken: string) =>
+  stack.post(`mutation($t: String!) { revokeRefreshToken(refreshToken: $t) { ${revokedFields} } }`, {
+    t: refreshToken,
+  });
+const revokeAccess = (accessToken: string) =>
+  stack.post(`mutation($t: String!) { revokeAccessToken(accessToken: $t) { ${revokedFields} } }`, {
+    t: accessToken,
+  });
+
+async function issued(email = 'ada@example.com') {
+  const result = (await memberToken('EMAIL', email)).body.data?.memberToken;
+  stack.sandbox.resetStats();
+  return result as { accessToken: string; refreshToken: string };
+}
+
+describe('memberToken', () => {
+  for (const [by, value] of [
+    ['EMAIL', 'ada@example.com'],
+    ['ID', '1'],
+    ['SSO', 'sso-ada'],
+  ] as const) {
+    it(`returns a MemberToken by ${by}`, async () => {
+      const response = await memberToken(by, value);
+      expect(response.status).toBe(200);
+      const token = response.body.data?.memberToken;
+      expect(token).toMatchObject({ __typename: 'MemberToken', communityMemberId: '1', communityId: '1' });
+      expect(String(token?.accessToken)).toMatch(/^eyJhbGciOiJIUzI1NiJ9\./);
+      expect(String(token?.refreshToken)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(String(token?.accessTokenExpiresAt)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(String(token?.refreshTokenExpiresAt)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(stack.sandbox.stats().calls.authToken).toBe(1);
+    });
+  }
+
+  it('answers an unknown member with MEMBER_NOT_FOUND', async () => {
+    const response = await memberToken('EMAIL', 'nobody@example.com');
+    expect(response.body.data?.memberToken).toStrictEqual({
+      __typename: 'MemberNotFound',
+      code: 'MEMBER_NOT_FOUND',
+      message: 'No Circle community member matches that identifier.',
+    });
+  });
+
+  const invalid: Array<[string, string, string]> = [
+    ['EMAIL', 'not-an-email', 'Invalid value: expected an email address like name@example.com.'],
+    ['EMAIL', '', 'Invalid value: expected a non-empty email address.'],
+    ['ID', '0', 'Invalid value: expected a positive integer.'],
+    ['ID', '12abc', 'Invalid value: expected a positive integer.'],
+    ['ID', '99999999999999999', 'Invalid value: expected a positive integer.'],
+    ['SSO', '  ', 'Invalid value: expected a non-empty string.'],
+    ['SSO', 'a\u0000b', 'Invalid value: control characters are not allowed.'],
+  ];
+  for (const [by, value, message] of invalid) {
+    it(`rejects ${by} ${JSON.stringify(value)} with INVALID_INPUT and no upstream call`, async () => {
+      const response = await memberToken(by, value);
+      expect(response.body.data?.memberToken).toStrictEqual({
+        __typename: 'InvalidInput',
+        code: 'INVALID_INPUT',
+        message,
+        argument: 'value',
+      });
+      expect(stack.sandbox.stats().calls.authToken).toBe(0);
+    });
+  }
+});
+
+describe('refreshToken', () => {
+  it('returns a new access token and leaves the refresh token usable', async () => {
+    const { refreshToken, accessToken } = await issued();
+    const first = (await refresh(refreshToken)).body.data?.refreshToken;
+    expect(first).toMatchObject({ __typename: 'AccessToken' });
+    expect(first?.accessToken).not.toBe(accessToken);
+    expect((await refresh(refreshToken)).body.data?.refreshToken).toMatchObject({
+      __typename: 'AccessToken',
+    });
+  });
+
+  it('answers an unknown refresh token with INVALID_TOKEN', async () => {
+    expect((await refresh('unknown-refresh-token')).body.data?.refreshToken).toStrictEqual({
+      __typename: 'InvalidToken',
+      code: 'INVALID_TOKEN',
+      message: 'The token is not valid: unknown, malformed or revoked.',
+    });
+  });
+
+  it('answers an expired refresh token with TOKEN_EXPIRED', async () => {
+    const { refreshToken } = await issued();
+    stack.clock.advance(31 * 24 * 3600_000);
+    expect((await refresh(refreshToken)).body.data?.refreshToken).toStrictEqual({
+      __typename: 'TokenExpired',
+      code: 'TOKEN_EXPIRED',
+      message: 'The refresh token has expired; get a new member token.',
+    });
+  });
+
+  it('rejects an empty token with INVALID_INPUT naming the argument', async () => {
+    expect((await refresh('')).body.data?.refreshToken).toStrictEqual({
+      __typename: 'InvalidInput',
+      code: 'INVALID_INPUT',
+      message: 'Invalid refreshToken: expected a non-empty token.',
+      argument: 'refreshToken',
+    });
+    expect(stack.sandbox.stats().calls.refresh).toBe(0);
+  });
+});
+
+describe('revocation follows RFC 7009', () => {
+  it('revokes a live refresh token, after which refreshing fails', async () => {
+    const { refreshToken } = await issued();
+    expect((await revokeRefresh(refreshToken)).body.data?.revokeRefreshToken).toStrictEqual({
+      __typename: 'TokenRevoked',
+      revoked: true,
+    });
+    expect((await refresh(refreshToken)).body.data?.refreshToken).toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('answers revoked: true for refresh tokens that are already revoked, unknown or expired', async () => {
+    const { refreshToken } = await issued();
+    await revokeRefresh(refreshToken);
+    const expired = await issued();
+    stack.clock.advance(31 * 24 * 3600_000);
+    for (const token of [refreshToken, 'never-issued-refresh-token', expired.refreshToken]) {
+      expect((await revokeRefresh(token)).body.data?.revokeRefreshToken).toStrictEqual({
+        __typename: 'TokenRevoked',
+        revoked: true,
+      });
+    }
+  });
+
+  it('answers revoked: true for access tokens that are live, already revoked, expired or garbage', async () => {
+    const { accessToken } = await issued();
+    const other = await issued('grace@example.com');
+    for (const token of [accessToken, accessToken, 'eyJhbGciOiJIUzI1NiJ9.e30.garbage']) {
+      expect((await revokeAccess(token)).body.data?.revokeAccessToken).toStrictEqual({
+        __typename: 'TokenRevoked',
+        revoked: true,
+      });
+    }
+    stack.clock.advance(2 * 3600_000);
+    expect((await revokeAccess(other.accessToken)).body.data?.revokeAccessToken).toMatchObject({
+      revoked: true,
+    });
+  });
+
+  it('never says revoked when Circle could not confirm it', async () => {
+    const { accessToken } = await issued();
+    stack.sandbox.setFaults({
+      queue: Array.from({ length: 4 }, () => ({ kind: 'error' as const, status: 503 })),
+    });
+    expect((await revokeAccess(accessToken)).body.data?.revokeAccessToken).toStrictEqual({
+      __typename: 'UpstreamUnavailable',
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'Circle is unavailable right now; try again shortly.',
+    });
+    expect(stack.sandbox.stats().calls.revokeAccess).toBe(4);
+    stack.sandbox.setFaults({});
+    expect((await revokeAccess(accessToken)).body.data?.revokeAccessToken).toMatchObject({ revoked: true });
+  });
+});
+
+describe('HTTP behaviour', () => {
+  it('sends Cache-Control: no-store and a request id on every response', async () => {
+    const responses = [
+      await memberToken('EMAIL', 'ada@example.com'),
+      await memberToken('EMAIL', 'nobody@example.com'),
+      await stack.post('{ notAField }'),
+      await stack.get('{ memberToken(by: ID, value: "1") { __typename } }'),
+    ];
+    for (const response of responses) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const page = await stack.gateway.fetch('http://gateway/graphql', { headers: { accept: 'text/html' } });
+    expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('keeps an acceptable caller request id and replaces an unsafe one', async () => {
+    const kept = await stack.post('{ __typename }', undefined, { 'x-request-id': 'trace-123' });
+    expect(kept.headers.get('x-request-id')).toBe('trace-123');
+    const replaced = await stack.post('{ __typename }', undefined, { 'x-request-id': 'bad id\twith tab' });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses token operations over GET with 405 and calls nothing upstream', async () => {
+    const response = await stack.get('{ memberToken(by: EMAIL, value: "ada@example.com") { __typename } }');
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.body.errors?.[0]?.message).toBe('Operations that return tokens must be sent with POST.');
+    const viaFragment = await stack.get(
+      'query { ...F } fragment F on Query { memberToken(by: ID, value: "1") { __typename } }',
+    );
+    expect(viaFragment.status).toBe(405);
+    expect(stack.sandbox.stats().calls.authToken).toBe(0);
+  });
+
+  it('still answers introspection and __typename over GET', async () => {
+    expect((await stack.get('{ __typename }')).body).toStrictEqual({ data: { __typename: 'Query' } });
+    const introspection = await stack.get('{ __schema { queryType { name } } }');
+    expect(introspection.body.data).toStrictEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  it('answers /health and /ready', async () => {
+    expect((await stack.gateway.fetch('http://gateway/health')).status).toBe(200);
+    expect((await stack.gateway.fetch('http://gateway/ready')).status).toBe(200);
+    expect(stack.sandbox.stats().calls.authToken).toBe(0);
+  });
+});

@@ -1,0 +1,108 @@
+import { type ClientOptions, createClient } from '../../src/client/index.js';
+import { createLogger } from '../../src/logger.js';
+import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
+import { createGateway, type GatewayOptions } from '../../src/server.js';
+
+export interface StackOptions {
+  sandbox?: SandboxOptions;
+  gateway?: Partial<GatewayOptions>;
+  client?: Partial<ClientOptions>;
+}
+
+export interface GraphQLResponse {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: Record<string, Record<string, unknown>> | null;
+    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    extensions?: Record<string, unknown>;
+  };
+  text: string;
+}
+
+/**
+ * The real parts wired together as in main: the sandbox on a loopback port, the undici client, the
+ * gateway (called through `gateway.fetch`, no socket), and a logger whose lines are kept for checks.
+ */
+export async function startStack(options: StackOptions = {}) {
+  const clock = new ManualClock();
+  const sandbox = await startSandbox({ clock, ...options.sandbox });
+  const logLines: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
+  const client = createClient({
+    appToken: sandbox.appToken,
+    baseURL: sandbox.url,
+    revokeBaseDelayMs: 1,
+    headersTimeoutMs: 2000,
+    ...options.client,
+  });
+  const gateway = createGateway(
+    {
+      graphiql: true,
+      introspection: true,
+      upstreamConcurrency: 8,
+      maxUpstreamCallsPerOperation: 50,
+      ...options.gateway,
+    },
+    { client, logger, exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' } },
+  );
+
+  async function post(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse> {
+    const response = await gateway.fetch('http://gateway/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+  }
+
+  async function get(query: string): Promise<GraphQLResponse> {
+    const response = await gateway.fetch(`http://gateway/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { accept: 'application/json' },
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+  }
+
+  return {
+    sandbox,
+    clock,
+    client,
+    gateway,
+    logLines,
+    post,
+    get,
+    async close() {
+      await client.close();
+      await sandbox.close();
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+export const memberTokenFields = `
+  __typename
+  ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId }
+  ... on Error { code message }
+  ... on InvalidInput { argument }
+  ... on RateLimited { retryAfterSeconds }
+`;
+export const accessTokenFields = `
+  __typename
+  ... on AccessToken { accessToken accessTokenExpiresAt }
+  ... on Error { code message }
+  ... on InvalidInput { argument }
+  ... on RateLimited { retryAfterSeconds }
+`;
+export const revokedFields = `
+  __typename
+  ... on TokenRevoked { revoked }
+  ... on Error { code message }
+  ... on RateLimited { retryAfterSeconds }
+`;

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('has sane defaults: sandbox mode on loopback port 4000, GraphiQL on outside production', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      circleAppToken: undefined,
+      circleBaseUrl: 'https://app.circle.so',
+      host: '127.0.0.1',
+      port: 4000,
+      graphiql: true,
+      introspection: true,
+      upstreamConcurrency: 8,
+      maxUpstreamCallsPerOperation: 50,
+    });
+  });
+
+  it('turns GraphiQL and introspection off in production unless enabled', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' })).toMatchObject({ graphiql: true });
+  });
+
+  const bad: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'PORT: expected an integer from 0 to 65535, got "eighty"'],
+    [{ PORT: '70000' }, 'PORT: expected an integer from 0 to 65535, got "70000"'],
+    [
+      { CIRCLE_BASE_URL: 'app.circle.so' },
+      'CIRCLE_BASE_URL: expected an http(s) URL such as https://app.circle.so, got "app.circle.so"',
+    ],
+    [{ UPSTREAM_CONCURRENCY: '0' }, 'UPSTREAM_CONCURRENCY: expected an integer from 1 to 256, got "0"'],
+    [{ GRAPHIQL: 'yes' }, 'GRAPHIQL: expected true or false, got "yes"'],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [
+      { CIRCLE_APP_TOKEN: 'short-secret' },
+      'CIRCLE_APP_TOKEN: expected a Circle Headless Auth app token (at least 16 characters) or nothing for sandbox mode, got a value of 12 characters',
+    ],
+  ];
+  for (const [env, message] of bad) {
+    it(`stops on ${JSON.stringify(env)} with one line naming the variable`, () => {
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  }
+});
