@@ -76,11 +76,15 @@ async function shutdown(signal: string) {
   logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining in-flight requests');
   // Stop accepting; idle keep-alive sockets close now, busy ones once their response is sent.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive sockets turn idle as their last response is sent: close them as they do, rather than
+  // waiting for the keep-alive timeout.
+  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
   server.closeIdleConnections();
   const drained = await Promise.race([
     closed.then(() => true),
     new Promise<false>((resolve) => setTimeout(resolve, config.shutdownDrainMs, false).unref()),
   ]);
+  clearInterval(sweeper);
   if (!drained) {
     logger.warn('drain deadline passed: closing the remaining connections');
     server.closeAllConnections();

@@ -137,8 +137,17 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
     if (callerSignal?.aborted) throw new AbortedError();
 
     const started = Date.now();
-    const deadline = AbortSignal.timeout(deadlineMs);
-    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
+    // One controller per call, aborted by the deadline or the caller (cheaper on the hot path than
+    // AbortSignal.timeout + AbortSignal.any, which allocate and register far more).
+    const controller = new AbortController();
+    const signal = controller.signal;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, deadlineMs);
+    const onCallerAbort = () => controller.abort();
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     const remaining = () => deadlineMs - (Date.now() - started);
     const policy = retry(
       handleWhen((error) => retryable(retryClass, error, remaining())),
@@ -169,8 +178,7 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
               return await attempt(signal);
             } catch (error) {
               // The deadline firing mid-request is an upstream timeout, and counts towards the breaker.
-              if (deadline.aborted && !callerSignal?.aborted)
-                throw new UpstreamTimeoutError(false, { cause: error });
+              if (timedOut && !callerSignal?.aborted) throw new UpstreamTimeoutError(false, { cause: error });
               throw error;
             }
           }),
@@ -178,6 +186,9 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
       );
     } catch (error) {
       throw translate(error, callerSignal);
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

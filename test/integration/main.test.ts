@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = `${root}node_modules/.bin/tsx`;
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+function start(env: Record<string, string>) {
+  const base = { ...process.env };
+  for (const name of ['CIRCLE_APP_TOKEN', 'CIRCLE_BASE_URL', 'PORT', 'HOST', 'NODE_ENV']) delete base[name];
+  const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', ...env } });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const output = () => ({ stdout, stderr });
+  async function waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
+    for (let i = 0; i < 300; i++) {
+      const match = stdout.match(pattern);
+      if (match) return match;
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`timed out waiting for ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
+  }
+  return { child, exited, output, waitFor };
+}
+
+const query = JSON.stringify({
+  query: '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { accessToken } } }',
+});
+
+describe('npm start', () => {
+  it('runs on the embedded sandbox with no CIRCLE_APP_TOKEN, prints how to try it, and drains on SIGTERM', async () => {
+    const gateway = start({ PORT: '0' });
+    const [, url] = await gateway.waitFor(/GraphiQL: {2}(http:\/\/\S+\/graphql)/);
+    const [, sandboxUrl] = await gateway.waitFor(/sandbox listening at (http:\/\/\S+)/);
+    const { stdout } = gateway.output();
+    expect(stdout).toContain('SANDBOX MODE');
+    expect(stdout).toContain('ada@example.com');
+    expect(stdout).toContain('memberToken(by: EMAIL');
+
+    const first = await fetch(String(url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: query,
+    });
+    expect(
+      ((await first.json()) as { data: { memberToken: { accessToken: string } } }).data.memberToken
+        .accessToken,
+    ).toMatch(/^eyJ/);
+
+    // An in-flight request that Circle answers slowly still completes after SIGTERM.
+    await fetch(`${sandboxUrl}/__sandbox/faults`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer sandbox-app-token' },
+      body: JSON.stringify({ latencyMs: 800 }),
+    });
+    const slow = fetch(String(url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: query,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    gateway.child.kill('SIGTERM');
+    const response = await slow;
+    expect(response.status).toBe(200);
+    expect(
+      ((await response.json()) as { data: { memberToken: { accessToken: string } } }).data.memberToken
+        .accessToken,
+    ).toMatch(/^eyJ/);
+    expect(await gateway.exited).toBe(0);
+  });
+
+  it('stops at start-up with one line naming a bad variable', async () => {
+    const gateway = start({ PORT: 'eighty' });
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.output().stderr).toBe(
+      'circle-auth-gateway: PORT: expected an integer from 0 to 65535, got "eighty"\n',
+    );
+  });
+});
