@@ -58,6 +58,8 @@ export interface GatewayConfig {
   upstreamConcurrency: number;
   /** Upstream calls one GraphQL operation may make; fields beyond get RATE_LIMITED. */
   maxUpstreamCallsPerOperation: number;
+  /** Largest request body accepted, by Content-Length. */
+  maxRequestBodyBytes: number;
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdownDrainMs: number;
   sandbox: SandboxConfig;
@@ -142,6 +144,12 @@ export function loadConfig(env: Env): GatewayConfig {
       'MAX_UPSTREAM_CALLS_PER_OPERATION',
       integer(1, 10_000).default(50),
       'an integer from 1 to 10000',
+    ),
+    maxRequestBodyBytes: read(
+      env,
+      'MAX_REQUEST_BODY_BYTES',
+      integer(1024, 10_000_000).default(100_000),
+      'an integer from 1024 to 10000000',
     ),
     shutdownDrainMs: read(
       env,

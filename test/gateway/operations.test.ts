@@ -236,3 +236,38 @@ describe('HTTP behaviour', () => {
     expect(stack.sandbox.stats().calls.authToken).toBe(0);
   });
 });
+
+describe('request body limit', () => {
+  it('refuses a body over MAX_REQUEST_BODY_BYTES with 413 before reading it', async () => {
+    const small = await startStack({ gateway: { maxRequestBodyBytes: 2048 } });
+    try {
+      const response = await small.post(`{ __typename } # ${'x'.repeat(4096)}`);
+      expect(response.status).toBe(413);
+      expect(response.body.errors?.[0]?.message).toBe('Request body too large: the limit is 2048 bytes.');
+      expect((await small.post('{ __typename }')).body.data).toStrictEqual({ __typename: 'Query' });
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('request body without Content-Length', () => {
+  it('is refused with 411 rather than read without a bound', async () => {
+    const chunks = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"query":"{ __typename }"}'));
+        controller.close();
+      },
+    });
+    const response = await stack.gateway.fetch('http://gateway/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(411);
+    expect(((await response.json()) as { errors: Array<{ message: string }> }).errors[0]?.message).toBe(
+      'A request body needs a Content-Length header.',
+    );
+  });
+});

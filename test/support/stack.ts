@@ -42,6 +42,7 @@ export async function startStack(options: StackOptions = {}) {
       introspection: true,
       upstreamConcurrency: 8,
       maxUpstreamCallsPerOperation: 50,
+      maxRequestBodyBytes: 100_000,
       ...options.gateway,
     },
     { client, logger, exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' } },
