@@ -17,6 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const appToken = 'bench-sandbox-app-token';
+const apiKey = 'bench-api-key-0123456789abcdef';
 const children: ChildProcess[] = [];
 
 function launch(
@@ -119,6 +120,11 @@ try {
       CIRCLE_BASE_URL: sandboxUrl,
       PORT: '0',
       UPSTREAM_CONNECTIONS: String(connections),
+      GATEWAY_API_KEYS: `bench:${apiKey}`,
+      // The benchmark measures the gateway, not its rate limits or Circle's budget.
+      RATE_LIMIT_PER_CALLER: '1000000',
+      RATE_LIMIT_PER_MEMBER: '1000000',
+      CIRCLE_REQUEST_BUDGET: '0',
     },
     /listening at (http:\/\/\S+\/graphql)/,
   );
@@ -128,7 +134,7 @@ try {
     query:
       '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }',
   });
-  const gqlHeaders = { 'content-type': 'application/json' };
+  const gqlHeaders = { 'content-type': 'application/json', 'x-api-key': apiKey };
   const sample = (await (
     await fetch(gatewayUrl, { method: 'POST', headers: gqlHeaders, body: query })
   ).json()) as {

@@ -13,7 +13,12 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-const SECRET_VARIABLES = new Set(['CIRCLE_APP_TOKEN', 'SANDBOX_APP_TOKEN']);
+const SECRET_VARIABLES = new Set([
+  'CIRCLE_APP_TOKEN',
+  'SANDBOX_APP_TOKEN',
+  'GATEWAY_API_KEYS',
+  'GATEWAY_JWT_SECRET',
+]);
 
 function read<T>(env: Env, name: string, schema: z.ZodType<T>, expected: string): T {
   const raw = env[name];
@@ -62,7 +67,39 @@ export interface GatewayConfig {
   maxRequestBodyBytes: number;
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdownDrainMs: number;
+  auth: AuthConfig;
+  limits: LimitsConfig;
   sandbox: SandboxConfig;
+}
+
+export interface AuthConfig {
+  /** Trusted backends: name → key (header `x-api-key`). */
+  apiKeys: Map<string, string>;
+  jwt?: {
+    /** HS256 shared secret, or a JWKS URL for RS/ES/EdDSA keys: exactly one. */
+    secret?: string;
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+    /** Claim names: the member's verified email, SSO user id and Circle member id. */
+    emailClaim: string;
+    ssoClaim: string;
+    memberIdClaim: string;
+  };
+}
+
+export interface LimitsConfig {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  /** Token-bearing fields one caller may resolve per minute. */
+  perCallerPerMinute: number;
+  /** Token-bearing fields per member (or per refresh/access token) per minute. */
+  perMemberPerMinute: number;
+  /** Upstream calls the whole gateway makes per 5 minutes (0 = no budget). */
+  circleBudgetPer5Min: number;
 }
 
 export function loadSandboxConfig(env: Env): SandboxConfig {
@@ -157,6 +194,97 @@ export function loadConfig(env: Env): GatewayConfig {
       integer(0, 600_000).default(10_000),
       'an integer from 0 to 600000',
     ),
+    auth: loadAuthConfig(env, circleAppToken === undefined),
+    limits: loadLimitsConfig(env, circleAppToken === undefined),
     sandbox: loadSandboxConfig(env),
+  };
+}
+
+const apiKeysSchema = z
+  .string()
+  .transform((value) => value.split(',').map((pair) => pair.trim()))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:\S{16,}$/)).min(1))
+  .transform(
+    (pairs) =>
+      new Map(pairs.map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)])),
+  )
+  .refine((keys) => new Set(keys.values()).size === keys.size)
+  .optional();
+
+function loadAuthConfig(env: Env, sandboxMode: boolean): AuthConfig {
+  const apiKeys = read(
+    env,
+    'GATEWAY_API_KEYS',
+    apiKeysSchema,
+    'comma-separated name:key pairs (names of letters, digits, _ . -; distinct keys of at least 16 characters)',
+  );
+  const secret = read(
+    env,
+    'GATEWAY_JWT_SECRET',
+    z.string().min(32).optional(),
+    'an HS256 secret of at least 32 characters',
+  );
+  const jwksUrl = read(
+    env,
+    'GATEWAY_JWKS_URL',
+    z.url({ protocol: /^https?$/ }).optional(),
+    'an http(s) URL of a JWKS',
+  );
+  const auth: AuthConfig = { apiKeys: apiKeys ?? new Map() };
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected one of them, got both');
+  }
+  if (secret !== undefined || jwksUrl !== undefined) {
+    const claim = (name: string, fallback: string) =>
+      read(
+        env,
+        name,
+        z
+          .string()
+          .regex(/^[\w.:/-]{1,100}$/)
+          .default(fallback),
+        'a claim name',
+      );
+    auth.jwt = {
+      ...(secret !== undefined ? { secret } : {}),
+      ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+      issuer: read(env, 'GATEWAY_JWT_ISSUER', z.string().min(1), 'the issuer (iss) member JWTs must carry'),
+      audience: read(
+        env,
+        'GATEWAY_JWT_AUDIENCE',
+        z.string().min(1),
+        'the audience (aud) member JWTs must carry',
+      ),
+      emailClaim: claim('GATEWAY_JWT_EMAIL_CLAIM', 'email'),
+      ssoClaim: claim('GATEWAY_JWT_SSO_CLAIM', 'sub'),
+      memberIdClaim: claim('GATEWAY_JWT_MEMBER_ID_CLAIM', 'circle_member_id'),
+    };
+  }
+  if (!sandboxMode && auth.apiKeys.size === 0 && !auth.jwt) {
+    throw new ConfigError(
+      'GATEWAY_API_KEYS, GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected at least one caller authentication when CIRCLE_APP_TOKEN is set, got none',
+    );
+  }
+  return auth;
+}
+
+function loadLimitsConfig(env: Env, sandboxMode: boolean): LimitsConfig {
+  const limit = (name: string, fallback: number, max: number) =>
+    read(env, name, integer(1, max).default(fallback), `an integer from 1 to ${max}`);
+  return {
+    maxDepth: limit('MAX_DEPTH', 10, 100),
+    maxAliases: limit('MAX_ALIASES', 50, 1000),
+    maxTokens: limit('MAX_TOKENS', 2000, 100_000),
+    maxDirectives: limit('MAX_DIRECTIVES', 10, 1000),
+    maxCost: limit('MAX_COST', 5000, 1_000_000),
+    perCallerPerMinute: limit('RATE_LIMIT_PER_CALLER', 600, 1_000_000),
+    perMemberPerMinute: limit('RATE_LIMIT_PER_MEMBER', 30, 1_000_000),
+    // Circle allows 2000 requests per 5 minutes per IP; keep a tenth of it for everything else.
+    circleBudgetPer5Min: read(
+      env,
+      'CIRCLE_REQUEST_BUDGET',
+      integer(0, 1_000_000).default(sandboxMode ? 0 : 1800),
+      'an integer from 0 (no budget) to 1000000',
+    ),
   };
 }

@@ -32,11 +32,16 @@ const client = createClient({
   connections: config.upstreamConnections,
 });
 const firstMember = sandbox?.simulator.members[0];
-const gateway = createGateway(config, {
-  client,
-  logger,
-  ...(firstMember ? { exampleMember: firstMember } : {}),
-});
+// config.ts has already refused to start outside sandbox mode without caller authentication.
+const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && config.auth.jwt === undefined;
+const gateway = createGateway(
+  { ...config, openAccess },
+  {
+    client,
+    logger,
+    ...(firstMember ? { exampleMember: firstMember } : {}),
+  },
+);
 const server = createServer(gateway);
 
 await new Promise<void>((resolve, reject) => {
@@ -46,7 +51,8 @@ await new Promise<void>((resolve, reject) => {
 const { port } = server.address() as AddressInfo;
 const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 const url = `http://${host}:${port}/graphql`;
-logger.info({ url, sandbox: sandbox !== undefined }, 'gateway listening');
+logger.info({ url, sandbox: sandbox !== undefined, openAccess }, 'gateway listening');
+if (openAccess) logger.warn('open access: sandbox mode without caller authentication');
 
 if (sandbox) {
   process.stdout.write(
@@ -54,6 +60,13 @@ if (sandbox) {
       '',
       'SANDBOX MODE: no CIRCLE_APP_TOKEN is set, so the gateway talks to the embedded Circle simulator.',
       'Nothing here reaches Circle; set CIRCLE_APP_TOKEN to use your community.',
+      ...(openAccess
+        ? [
+            '',
+            "*** OPEN ACCESS: no GATEWAY_API_KEYS or GATEWAY_JWT_* is set, so ANY caller may get ANY member's",
+            '*** tokens. Fine for the sandbox on loopback; never expose it like this.',
+          ]
+        : []),
       '',
       `GraphiQL:  ${url}`,
       '',

@@ -1,12 +1,16 @@
+import type { IncomingMessage } from 'node:http';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createAuthenticator } from './auth/callers.js';
 import type { CircleClient, RefreshedAccessToken } from './client/index.js';
 import type { GatewayConfig } from './config.js';
 import { exampleOperations } from './graphiql.js';
+import { createLimits } from './limits/index.js';
 import { createLoaders } from './loaders/index.js';
 import { SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
+import { useAbuseLimits } from './plugins/use-abuse-limits.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useErrorLogging } from './plugins/use-error-logging.js';
 import { useNoStore } from './plugins/use-no-store.js';
@@ -27,7 +31,12 @@ export type GatewayOptions = Pick<
   | 'upstreamConcurrency'
   | 'maxUpstreamCallsPerOperation'
   | 'maxRequestBodyBytes'
->;
+  | 'auth'
+  | 'limits'
+> & {
+  /** Sandbox mode with no caller authentication configured: anyone may get any member's tokens. */
+  openAccess: boolean;
+};
 
 export interface GatewayDeps {
   client: CircleClient;
@@ -47,6 +56,8 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   const { client, logger } = deps;
   // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
   const refreshFlights = new SingleFlight<RefreshedAccessToken>();
+  const limits = createLimits(config.limits);
+  const authenticate = createAuthenticator(config.auth);
 
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -54,6 +65,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     healthCheckEndpoint: '/health',
     landingPage: false,
     batching: false,
+    multipart: false,
     // Enforced by useBodyLimit, by Content-Length, at a fraction of the cost of yoga's stream limiter.
     maxRequestBodySize: false,
     maskedErrors: { isDev: false },
@@ -73,15 +85,24 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         }
       : false,
     renderGraphiQL,
-    context: ({ request }) => {
+    context: async ({ request, req }) => {
       const requestId = requestIdOf(request);
+      let caller = await authenticate(
+        request.headers,
+        (req as IncomingMessage | undefined)?.socket?.remoteAddress,
+      );
+      if (caller.kind === 'anonymous' && config.openAccess)
+        caller = { kind: 'backend', name: 'open-sandbox', key: caller.key };
       return {
         requestId,
+        caller,
         loaders: createLoaders({
           api: client.api,
           concurrency: config.upstreamConcurrency,
           maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
           refreshFlights,
+          limits,
+          callerKey: caller.key,
           onUpstreamError: (error) => {
             const entry = { requestId, code: error.code, status: error.status };
             if (configurationFaults.has(error.code)) {
@@ -100,6 +121,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useNoStore(),
       useBodyLimit(config.maxRequestBodyBytes),
       useDisableIntrospection({ isDisabled: () => !config.introspection }),
+      ...useAbuseLimits(config.limits, config.introspection),
       usePostForTokens(),
       useReadiness(client),
       useErrorLogging(logger),

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { type CircleError, isCircleError } from '../client/errors.js';
 import type { CircleApi, MemberAPIToken, MemberIdentifier, RefreshedAccessToken } from '../client/index.js';
+import type { Limits } from '../limits/index.js';
 import { RateLimited, toResultError } from '../schema/results.js';
 import { type SingleFlight, tokenKey } from './single-flight.js';
 
@@ -18,19 +19,23 @@ export interface LoaderDeps {
   /** Upstream calls one GraphQL operation may make; keys beyond get RATE_LIMITED without a call. */
   maxCallsPerOperation: number;
   refreshFlights: SingleFlight<RefreshedAccessToken>;
+  /** Rate limits shared across requests, and the key of the caller they are counted for. */
+  limits: Limits;
+  callerKey: string;
   /** Sees every upstream failure (for logs and metrics); never changes the outcome. */
   onUpstreamError?: (error: CircleError) => void;
 }
 
+/** What resolvers call: every call is one resolved field, counted against the rate limits first. */
 export interface Loaders {
-  memberToken: DataLoader<string, MemberAPIToken>;
-  refresh: DataLoader<string, RefreshedAccessToken>;
-  revokeRefresh: DataLoader<string, TokenRevoked>;
-  revokeAccess: DataLoader<string, TokenRevoked>;
+  memberToken(by: MemberLookup, value: string): Promise<MemberAPIToken>;
+  refresh(refreshToken: string): Promise<RefreshedAccessToken>;
+  revokeRefresh(refreshToken: string): Promise<TokenRevoked>;
+  revokeAccess(accessToken: string): Promise<TokenRevoked>;
 }
 
 /** The loader key of a member lookup: one upstream call per distinct key in a request. */
-export function memberKey(by: MemberLookup, value: string): string {
+function memberKey(by: MemberLookup, value: string): string {
   return `${by}:${value}`;
 }
 
@@ -55,16 +60,16 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   const limit = pLimit(deps.concurrency);
   let calls = 0;
 
-  function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
+  async function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
     if (calls >= deps.maxCallsPerOperation) {
-      return Promise.resolve(
-        new RateLimited(
-          0,
-          `This operation needs more than ${deps.maxCallsPerOperation} calls to Circle; split it into smaller operations.`,
-        ),
+      return new RateLimited(
+        0,
+        `This operation needs more than ${deps.maxCallsPerOperation} calls to Circle; split it into smaller operations.`,
       );
     }
     calls += 1;
+    const spent = await deps.limits.admitUpstream();
+    if (spent) return spent;
     return limit(call).catch((error: unknown) => {
       if (isCircleError(error)) deps.onUpstreamError?.(error);
       const translated = toResultError(error);
@@ -87,12 +92,30 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       return { revoked: true };
     });
 
+  const memberTokens = new DataLoader(batch((key) => deps.api.issueMemberToken(identifier(key))));
+  const refreshes = new DataLoader(
+    batch((token) => deps.refreshFlights.run(tokenKey(token), () => deps.api.refreshAccessToken(token))),
+  );
+  const refreshRevokes = new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token)));
+  const accessRevokes = new DataLoader(revoke((token) => deps.api.revokeAccessToken(token)));
+
+  /** Admits one field (caller and subject limits), then loads. Subjects are hashed: no email or token is kept. */
+  async function admitted<T>(loader: DataLoader<string, T>, key: string, subject = key): Promise<T> {
+    const denied = await deps.limits.admitField(deps.callerKey, tokenKey(subject));
+    if (denied) throw denied;
+    return loader.load(key);
+  }
+
   return {
-    memberToken: new DataLoader(batch((key) => deps.api.issueMemberToken(identifier(key)))),
-    refresh: new DataLoader(
-      batch((token) => deps.refreshFlights.run(tokenKey(token), () => deps.api.refreshAccessToken(token))),
-    ),
-    revokeRefresh: new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token))),
-    revokeAccess: new DataLoader(revoke((token) => deps.api.revokeAccessToken(token))),
+    // Emails differing only in case are one member to the per-member limit.
+    memberToken: (by, value) =>
+      admitted(
+        memberTokens,
+        memberKey(by, value),
+        memberKey(by, by === 'EMAIL' ? value.toLowerCase() : value),
+      ),
+    refresh: (token) => admitted(refreshes, token),
+    revokeRefresh: (token) => admitted(refreshRevokes, token),
+    revokeAccess: (token) => admitted(accessRevokes, token),
   };
 }

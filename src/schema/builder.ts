@@ -1,24 +1,35 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import type { Loaders } from '../loaders/index.js';
+import type { Caller } from '../auth/callers.js';
+import { mayGetTokensFor } from '../auth/rules.js';
+import type { Loaders, MemberLookup } from '../loaders/index.js';
 import { InvalidInput } from './results.js';
 
 /** What every resolver gets: the request's loaders and nothing that knows HTTP or undici. */
 export interface Context {
+  caller: Caller;
   loaders: Loaders;
   requestId: string;
 }
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  AuthScopes: { tokensFor: { by: MemberLookup; value: string } };
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
   };
 }>({
-  // Order matters: errors wraps validation, so argument failures become typed INVALID_INPUT results.
-  plugins: [ErrorsPlugin, ValidationPlugin],
+  // Order matters: errors wraps scope-auth and validation, so FORBIDDEN and argument failures
+  // become typed results; anything else an auth check throws (UNAUTHENTICATED) stays top-level.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, ValidationPlugin],
+  scopeAuth: {
+    authScopes: (context) => ({
+      tokensFor: ({ by, value }) => mayGetTokensFor(context.caller, by, value),
+    }),
+  },
   defaultFieldNullability: false,
   errors: {
     directResult: true,

@@ -1,5 +1,5 @@
+import { unauthenticated } from '../auth/callers.js';
 import type { MemberAPIToken } from '../client/index.js';
-import { memberKey } from '../loaders/index.js';
 import { builder } from './builder.js';
 import { Forbidden, InvalidInput, MemberNotFound, RateLimited, UpstreamUnavailable } from './results.js';
 import { memberLookupArgs } from './validation.js';
@@ -59,6 +59,12 @@ builder.queryField('memberToken', (t) =>
       types: memberTokenErrors,
       union: { name: 'MemberTokenResult', description: 'A member token, or why not.' },
     },
-    resolve: (_root, args, context) => context.loaders.memberToken.load(memberKey(args.by, args.value)),
+    // A trusted backend may ask for anyone; a member only for itself (auth/rules.ts).
+    authScopes: (_root, args) => ({ tokensFor: { by: args.by, value: args.value } }),
+    unauthorizedError: (_root, _args, context) =>
+      context.caller.kind === 'anonymous'
+        ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
+        : new Forbidden(),
+    resolve: (_root, args, context) => context.loaders.memberToken(args.by, args.value),
   }),
 );

@@ -35,7 +35,7 @@ builder.mutationField('refreshToken', (t) =>
       types: [InvalidInput, InvalidToken, TokenExpired, RateLimited, UpstreamUnavailable],
       union: { name: 'RefreshTokenResult', description: 'A new access token, or why not.' },
     },
-    resolve: (_root, args, context) => context.loaders.refresh.load(args.refreshToken),
+    resolve: (_root, args, context) => context.loaders.refresh(args.refreshToken),
   }),
 );
 
@@ -53,7 +53,7 @@ builder.mutationField('revokeRefreshToken', (t) =>
         description: 'Revoked, or why that could not be confirmed.',
       },
     },
-    resolve: (_root, args, context) => context.loaders.revokeRefresh.load(args.refreshToken),
+    resolve: (_root, args, context) => context.loaders.revokeRefresh(args.refreshToken),
   }),
 );
 
@@ -68,6 +68,6 @@ builder.mutationField('revokeAccessToken', (t) =>
       types: [InvalidInput, RateLimited, UpstreamUnavailable],
       union: { name: 'RevokeAccessTokenResult', description: 'Revoked, or why that could not be confirmed.' },
     },
-    resolve: (_root, args, context) => context.loaders.revokeAccess.load(args.accessToken),
+    resolve: (_root, args, context) => context.loaders.revokeAccess(args.accessToken),
   }),
 );

@@ -1,7 +1,20 @@
 import { type ClientOptions, createClient } from '../../src/client/index.js';
+import type { LimitsConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
+
+/** The production document limits; rate limits and the Circle budget out of the way unless a test sets them. */
+export const testLimits: LimitsConfig = {
+  maxDepth: 10,
+  maxAliases: 50,
+  maxTokens: 2000,
+  maxDirectives: 10,
+  maxCost: 5000,
+  perCallerPerMinute: 100_000,
+  perMemberPerMinute: 100_000,
+  circleBudgetPer5Min: 0,
+};
 
 export interface StackOptions {
   sandbox?: SandboxOptions;
@@ -43,6 +56,9 @@ export async function startStack(options: StackOptions = {}) {
       upstreamConcurrency: 8,
       maxUpstreamCallsPerOperation: 50,
       maxRequestBodyBytes: 100_000,
+      openAccess: true,
+      auth: { apiKeys: new Map() },
+      limits: testLimits,
       ...options.gateway,
     },
     { client, logger, exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' } },

@@ -1,0 +1,102 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import {
+  createRemoteJWKSet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
+import type { AuthConfig } from '../config.js';
+
+/** Who is asking. Resolved once per request from its headers, before any resolver runs. */
+export type Caller =
+  | { kind: 'anonymous'; key: string }
+  | { kind: 'backend'; name: string; key: string }
+  | { kind: 'member'; key: string; email?: string; ssoId?: string; memberId?: number };
+
+/** A credential was presented and is not valid: the whole request is refused (401), nothing runs. */
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+    },
+  });
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Accepted JWT algorithms: the shared secret is HS256 only; a JWKS may hold RSA, EC or Ed keys. */
+const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export type Authenticate = (headers: Headers, remoteAddress: string | undefined) => Promise<Caller>;
+
+/**
+ * Builds the request authenticator. API keys are compared in constant time (SHA-256 digests, so
+ * length leaks nothing either); JWTs are verified with jose against the configured issuer and
+ * audience, with `alg` pinned (so `alg: none` and HS/RS confusion are refused).
+ */
+export function createAuthenticator(config: AuthConfig): Authenticate {
+  const keys = [...config.apiKeys].map(([name, key]) => ({ name, digest: digest(key) }));
+  const jwt = config.jwt;
+  const key: Uint8Array | JWTVerifyGetKey | undefined = jwt?.secret
+    ? new TextEncoder().encode(jwt.secret)
+    : jwt?.jwksUrl
+      ? createRemoteJWKSet(new URL(jwt.jwksUrl))
+      : undefined;
+  const algorithms = jwt?.secret ? ['HS256'] : asymmetric;
+
+  function backend(presented: string): Caller {
+    const offered = digest(presented);
+    // Compare against every key, always, so timing does not tell how many keys exist or which matched.
+    let match: string | undefined;
+    for (const candidate of keys) if (timingSafeEqual(candidate.digest, offered)) match ??= candidate.name;
+    if (match === undefined) throw unauthenticated('The API key is not valid.');
+    return { kind: 'backend', name: match, key: `key:${match}` };
+  }
+
+  async function member(token: string): Promise<Caller> {
+    if (!jwt || !key) throw unauthenticated('Bearer tokens are not accepted by this gateway.');
+    let payload: JWTPayload;
+    try {
+      const verified =
+        key instanceof Uint8Array
+          ? await jwtVerify(token, key, { algorithms, issuer: jwt.issuer, audience: jwt.audience })
+          : await jwtVerify(token, key, { algorithms, issuer: jwt.issuer, audience: jwt.audience });
+      payload = verified.payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The bearer token has expired.');
+      throw unauthenticated('The bearer token is not valid.');
+    }
+    const claim = (name: string) => payload[name];
+    const email = claim(jwt.emailClaim);
+    const ssoId = claim(jwt.ssoClaim);
+    const memberId = claim(jwt.memberIdClaim);
+    // An email counts only when the issuer did not say it is unverified.
+    const emailVerified = payload.email_verified !== false && payload.email_verified !== 'false';
+    return {
+      kind: 'member',
+      key: `jwt:${createHash('sha256').update(`${payload.iss}|${payload.sub}`).digest('base64url').slice(0, 22)}`,
+      ...(typeof email === 'string' && emailVerified ? { email } : {}),
+      ...(typeof ssoId === 'string' && ssoId !== '' ? { ssoId } : {}),
+      ...(typeof memberId === 'number' && Number.isSafeInteger(memberId) && memberId > 0
+        ? { memberId }
+        : typeof memberId === 'string' && /^[1-9]\d{0,15}$/.test(memberId)
+          ? { memberId: Number(memberId) }
+          : {}),
+    };
+  }
+
+  return async (headers, remoteAddress) => {
+    const apiKey = headers.get('x-api-key');
+    if (apiKey !== null) return backend(apiKey);
+    const authorization = headers.get('authorization');
+    if (authorization !== null) {
+      const token = /^Bearer +(\S+)$/i.exec(authorization)?.[1];
+      if (!token) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+      return member(token);
+    }
+    return { kind: 'anonymous', key: `ip:${remoteAddress ?? 'unknown'}` };
+  };
+}

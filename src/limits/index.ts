@@ -1,0 +1,62 @@
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { LimitsConfig } from '../config.js';
+import { RateLimited } from '../schema/results.js';
+
+/**
+ * Rate limits, shared by all requests of this process (rate-limiter-flexible; its Redis limiter
+ * has the same interface, for when several replicas must share them):
+ * - per caller and per member, counted per resolved token-bearing field, so aliases, batches and
+ *   federation representations cannot get around them;
+ * - a gateway-wide budget of upstream calls, to stay under Circle's 2000 requests per 5 minutes
+ *   per IP instead of collecting its 429s.
+ */
+export interface Limits {
+  /** Counts one field for the caller and the subject; a RateLimited result when either is spent. */
+  admitField(callerKey: string, subjectKey: string): Promise<RateLimited | undefined>;
+  /** Counts one upstream call against the gateway-wide budget. */
+  admitUpstream(): Promise<RateLimited | undefined>;
+}
+
+async function consume(limiter: RateLimiterMemory | undefined, key: string, message: (s: number) => string) {
+  if (!limiter) return undefined;
+  try {
+    await limiter.consume(key);
+    return undefined;
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    return new RateLimited(seconds, message(seconds));
+  }
+}
+
+export function createLimits(config: LimitsConfig): Limits {
+  const perCaller = new RateLimiterMemory({ points: config.perCallerPerMinute, duration: 60 });
+  const perMember = new RateLimiterMemory({ points: config.perMemberPerMinute, duration: 60 });
+  const budget =
+    config.circleBudgetPer5Min > 0
+      ? new RateLimiterMemory({ points: config.circleBudgetPer5Min, duration: 300 })
+      : undefined;
+  return {
+    async admitField(callerKey, subjectKey) {
+      return (
+        (await consume(
+          perCaller,
+          callerKey,
+          (s) => `Too many token requests from this caller; retry after ${s} s.`,
+        )) ??
+        (await consume(
+          perMember,
+          subjectKey,
+          (s) => `Too many token requests for this member; retry after ${s} s.`,
+        ))
+      );
+    },
+    admitUpstream() {
+      return consume(
+        budget,
+        'circle',
+        (s) => `The gateway's share of Circle's rate limit is spent; retry after ${s} s.`,
+      );
+    },
+  };
+}

@@ -1,0 +1,338 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { memberTokenFields, revokedFields, type Stack, startStack, testLimits } from '../support/stack.js';
+
+const apiKey = 'k-billing-0123456789abcdef';
+const secret = 'a-member-jwt-secret-of-at-least-32-chars!';
+const issuer = 'https://idp.example.test';
+const audience = 'circle-auth-gateway';
+const jwtConfig = {
+  issuer,
+  audience,
+  emailClaim: 'email',
+  ssoClaim: 'sub',
+  memberIdClaim: 'circle_member_id',
+};
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({
+    gateway: {
+      openAccess: false,
+      auth: { apiKeys: new Map([['billing', apiKey]]), jwt: { secret, ...jwtConfig } },
+    },
+  });
+});
+beforeEach(() => stack.sandbox.resetStats());
+afterAll(() => stack.close());
+
+function memberJwt(
+  claims: Record<string, unknown>,
+  options: { key?: string; exp?: string | number; aud?: string; iss?: string } = {},
+) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(options.iss ?? issuer)
+    .setAudience(options.aud ?? audience)
+    .setSubject(String(claims.sub ?? 'sso-ada'))
+    .setIssuedAt()
+    .setExpirationTime(options.exp ?? '5m')
+    .sign(new TextEncoder().encode(options.key ?? secret));
+}
+
+const ask = (by: string, value: string, headers: Record<string, string> = {}) =>
+  stack.post(`{ memberToken(by: ${by}, value: "${value}") { ${memberTokenFields} } }`, undefined, headers);
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('callers without credentials', () => {
+  it('get UNAUTHENTICATED for memberToken, with no upstream call', async () => {
+    const response = await ask('EMAIL', 'ada@example.com');
+    expect(response.status).toBe(401);
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({
+        message: 'Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.',
+        extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+      }),
+    ]);
+    expect(stack.sandbox.stats().calls.authToken).toBe(0);
+  });
+
+  it('may refresh and revoke: possession of the token is the credential', async () => {
+    const issued = await ask('EMAIL', 'ada@example.com', { 'x-api-key': apiKey });
+    const refreshToken = String(issued.body.data?.memberToken?.refreshToken);
+    const refreshed = await stack.post(
+      'mutation($t: String!) { refreshToken(refreshToken: $t) { __typename } }',
+      { t: refreshToken },
+    );
+    expect(refreshed.body.data?.refreshToken).toStrictEqual({ __typename: 'AccessToken' });
+    const revoked = await stack.post(
+      `mutation($t: String!) { revokeRefreshToken(refreshToken: $t) { ${revokedFields} } }`,
+      {
+        t: refreshToken,
+      },
+    );
+    expect(revoked.body.data?.revokeRefreshToken).toStrictEqual({
+      __typename: 'TokenRevoked',
+      revoked: true,
+    });
+  });
+});
+
+describe('trusted backends (x-api-key)', () => {
+  it('may get tokens for any member', async () => {
+    for (const [by, value] of [
+      ['EMAIL', 'grace@example.com'],
+      ['ID', '3'],
+      ['SSO', 'sso-katherine'],
+    ]) {
+      const response = await ask(String(by), String(value), { 'x-api-key': apiKey });
+      expect(response.body.data?.memberToken?.__typename).toBe('MemberToken');
+    }
+  });
+
+  it('are refused with a wrong key before anything runs', async () => {
+    const response = await ask('EMAIL', 'ada@example.com', { 'x-api-key': `${apiKey}x` });
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.message).toBe('The API key is not valid.');
+    expect(stack.sandbox.stats().calls.authToken).toBe(0);
+  });
+});
+
+describe('members (Bearer JWT)', () => {
+  it('may get tokens for themselves by verified email (any case), SSO id (sub) or Circle member id', async () => {
+    const token = await memberJwt({
+      email: 'Ada@Example.com',
+      email_verified: true,
+      sub: 'sso-ada',
+      circle_member_id: 1,
+    });
+    for (const [by, value] of [
+      ['EMAIL', 'ada@example.com'],
+      ['SSO', 'sso-ada'],
+      ['ID', '1'],
+    ]) {
+      const response = await ask(String(by), String(value), bearer(token));
+      expect(response.body.data?.memberToken).toMatchObject({
+        __typename: 'MemberToken',
+        communityMemberId: '1',
+      });
+    }
+  });
+
+  it('get FORBIDDEN for another member, with no upstream call', async () => {
+    const token = await memberJwt({ email: 'ada@example.com', sub: 'sso-ada', circle_member_id: 1 });
+    for (const [by, value] of [
+      ['EMAIL', 'grace@example.com'],
+      ['SSO', 'sso-grace'],
+      ['ID', '2'],
+    ]) {
+      const response = await ask(String(by), String(value), bearer(token));
+      expect(response.status).toBe(200);
+      expect(response.body.data?.memberToken).toStrictEqual({
+        __typename: 'Forbidden',
+        code: 'FORBIDDEN',
+        message: 'You may not get tokens for that member.',
+      });
+    }
+    expect(stack.sandbox.stats().calls.authToken).toBe(0);
+  });
+
+  it('cannot use an email the issuer marked unverified', async () => {
+    const token = await memberJwt({ email: 'ada@example.com', email_verified: false, sub: 'sso-ada' });
+    expect((await ask('EMAIL', 'ada@example.com', bearer(token))).body.data?.memberToken).toMatchObject({
+      code: 'FORBIDDEN',
+    });
+  });
+
+  const refused: Array<[string, () => Promise<string>, string]> = [
+    [
+      'signed with another secret',
+      () => memberJwt({ sub: 'sso-ada' }, { key: 'another-secret-of-at-least-32-characters' }),
+      'The bearer token is not valid.',
+    ],
+    [
+      'expired',
+      () => memberJwt({ sub: 'sso-ada' }, { exp: Math.floor(Date.now() / 1000) - 60 }),
+      'The bearer token has expired.',
+    ],
+    [
+      'for another audience',
+      () => memberJwt({ sub: 'sso-ada' }, { aud: 'someone-else' }),
+      'The bearer token is not valid.',
+    ],
+    [
+      'from another issuer',
+      () => memberJwt({ sub: 'sso-ada' }, { iss: 'https://evil.example' }),
+      'The bearer token is not valid.',
+    ],
+    [
+      'with alg: none',
+      async () => {
+        const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+        const exp = Math.floor(Date.now() / 1000) + 300;
+        return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: 'sso-ada', email: 'ada@example.com', iss: issuer, aud: audience, exp })}.`;
+      },
+      'The bearer token is not valid.',
+    ],
+    ['that is not a JWT', async () => 'not-a-jwt', 'The bearer token is not valid.'],
+  ];
+  for (const [name, make, message] of refused) {
+    it(`are refused with a token ${name}, before anything runs`, async () => {
+      const response = await ask('SSO', 'sso-ada', bearer(await make()));
+      expect(response.status).toBe(401);
+      expect(response.body.errors?.[0]).toMatchObject({ message, extensions: { code: 'UNAUTHENTICATED' } });
+      expect(stack.sandbox.stats().calls.authToken).toBe(0);
+    });
+  }
+});
+
+describe('members with a JWKS (RS256)', () => {
+  let jwks: Server;
+  let keyStack: Stack;
+  let privateKey: CryptoKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = jwks.address() as AddressInfo;
+    keyStack = await startStack({
+      gateway: {
+        openAccess: false,
+        auth: { apiKeys: new Map(), jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, ...jwtConfig } },
+      },
+    });
+  });
+  afterAll(async () => {
+    await keyStack.close();
+    jwks.close();
+  });
+
+  it('accept a token signed by a key of the set, and refuse an HS256 one', async () => {
+    const good = await new SignJWT({ email: 'ada@example.com' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('sso-ada')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const ok = await keyStack.post(
+      `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`,
+      undefined,
+      bearer(good),
+    );
+    expect(ok.body.data?.memberToken?.__typename).toBe('MemberToken');
+    const hs = await memberJwt({ email: 'ada@example.com' });
+    const refused = await keyStack.post(
+      `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`,
+      undefined,
+      bearer(hs),
+    );
+    expect(refused.status).toBe(401);
+  });
+});
+
+describe('rate limits count resolved fields, so aliases cannot get around them', () => {
+  it('limits a caller', async () => {
+    const limited = await startStack({
+      gateway: {
+        openAccess: false,
+        auth: { apiKeys: new Map([['billing', apiKey]]) },
+        limits: { ...testLimits, perCallerPerMinute: 3 },
+      },
+    });
+    try {
+      const query = `{ ${['ada', 'grace', 'alan', 'edsger'].map((n, i) => `a${i}: memberToken(by: EMAIL, value: "${n}@example.com") { ${memberTokenFields} }`).join(' ')} }`;
+      const response = await limited.post(query, undefined, { 'x-api-key': apiKey });
+      const results = Object.values(response.body.data ?? {});
+      expect(results.slice(0, 3).map((r) => r.__typename)).toEqual([
+        'MemberToken',
+        'MemberToken',
+        'MemberToken',
+      ]);
+      expect(results[3]).toMatchObject({ __typename: 'RateLimited', code: 'RATE_LIMITED' });
+      expect(String(results[3]?.message)).toMatch(
+        /^Too many token requests from this caller; retry after \d+ s\.$/,
+      );
+      expect(limited.sandbox.stats().calls.authToken).toBe(3);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('limits a member, even asked for through aliases that make one upstream call', async () => {
+    const limited = await startStack({ gateway: { limits: { ...testLimits, perMemberPerMinute: 2 } } });
+    try {
+      const query = `{ ${[0, 1, 2].map((i) => `a${i}: memberToken(by: EMAIL, value: "${i === 2 ? 'ADA' : 'ada'}@example.com") { ${memberTokenFields} }`).join(' ')} }`;
+      const results = Object.values((await limited.post(query)).body.data ?? {});
+      expect(results.map((r) => r.__typename)).toEqual(['MemberToken', 'MemberToken', 'RateLimited']);
+      expect(String(results[2]?.message)).toMatch(
+        /^Too many token requests for this member; retry after \d+ s\.$/,
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('keeps the whole gateway within its share of Circle’s budget', async () => {
+    const limited = await startStack({ gateway: { limits: { ...testLimits, circleBudgetPer5Min: 2 } } });
+    try {
+      const query = `{ ${['ada', 'grace', 'alan'].map((n, i) => `a${i}: memberToken(by: EMAIL, value: "${n}@example.com") { ${memberTokenFields} }`).join(' ')} }`;
+      const results = Object.values((await limited.post(query)).body.data ?? {});
+      expect(results.map((r) => r.__typename)).toEqual(['MemberToken', 'MemberToken', 'RateLimited']);
+      expect(String(results[2]?.message)).toMatch(
+        /^The gateway's share of Circle's rate limit is spent; retry after \d+ s\.$/,
+      );
+      expect(Number(results[2]?.retryAfterSeconds)).toBeGreaterThan(200);
+      expect(limited.sandbox.stats().calls.authToken).toBe(2);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('start-up refuses an unsafe or unclear configuration', () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [
+      { CIRCLE_APP_TOKEN: 'a-real-app-token-0123456789' },
+      'GATEWAY_API_KEYS, GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected at least one caller authentication when CIRCLE_APP_TOKEN is set, got none',
+    ],
+    [
+      { GATEWAY_API_KEYS: 'billing:short' },
+      'GATEWAY_API_KEYS: expected comma-separated name:key pairs (names of letters, digits, _ . -; distinct keys of at least 16 characters), got a value of 13 characters',
+    ],
+    [
+      { GATEWAY_JWT_SECRET: secret, GATEWAY_JWKS_URL: 'https://idp.example/jwks.json' },
+      'GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected one of them, got both',
+    ],
+    [
+      { GATEWAY_JWT_SECRET: secret },
+      'GATEWAY_JWT_ISSUER: expected the issuer (iss) member JWTs must carry, got nothing',
+    ],
+    [
+      { GATEWAY_JWT_SECRET: 'too-short' },
+      'GATEWAY_JWT_SECRET: expected an HS256 secret of at least 32 characters, got a value of 9 characters',
+    ],
+  ];
+  for (const [env, message] of cases) {
+    it(`refuses ${Object.keys(env).join(' + ')}: ${message.slice(0, 40)}…`, () => {
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  }
+
+  it('starts outside sandbox mode once a caller authentication is configured', () => {
+    const config = loadConfig({
+      CIRCLE_APP_TOKEN: 'a-real-app-token-0123456789',
+      GATEWAY_API_KEYS: `billing:${apiKey}`,
+    });
+    expect(config.auth.apiKeys.get('billing')).toBe(apiKey);
+    expect(config.limits.circleBudgetPer5Min).toBe(1800);
+  });
+});
