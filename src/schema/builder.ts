@@ -1,5 +1,7 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import FederationPlugin from '@pothos/plugin-federation';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { Caller } from '../auth/callers.js';
@@ -24,7 +26,8 @@ export const builder = new SchemaBuilder<{
 }>({
   // Order matters: errors wraps scope-auth and validation, so FORBIDDEN and argument failures
   // become typed results; anything else an auth check throws (UNAUTHENTICATED) stays top-level.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, ValidationPlugin],
+  // Federation comes after the plugins that wrap resolvers, so _entities goes through them too.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, ValidationPlugin, DirectivesPlugin, FederationPlugin],
   scopeAuth: {
     authScopes: (context) => ({
       tokensFor: ({ by, value }) => mayGetTokensFor(context.caller, by, value),

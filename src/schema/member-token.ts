@@ -1,6 +1,6 @@
 import { unauthenticated } from '../auth/callers.js';
 import type { MemberAPIToken } from '../client/index.js';
-import { builder } from './builder.js';
+import { builder, type Context } from './builder.js';
 import { Forbidden, InvalidInput, MemberNotFound, RateLimited, UpstreamUnavailable } from './results.js';
 import { memberLookupArgs } from './validation.js';
 
@@ -43,6 +43,13 @@ export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').
   }),
 });
 
+/** What a caller that fails `tokensFor` gets: UNAUTHENTICATED (top-level) without credentials, else FORBIDDEN. */
+export function notAuthorized(context: Context): Error {
+  return context.caller.kind === 'anonymous'
+    ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
+    : new Forbidden();
+}
+
 /** The error types a member-token lookup can end in (shared with the federation entity). */
 export const memberTokenErrors = [InvalidInput, MemberNotFound, Forbidden, RateLimited, UpstreamUnavailable];
 
@@ -61,10 +68,7 @@ builder.queryField('memberToken', (t) =>
     },
     // A trusted backend may ask for anyone; a member only for itself (auth/rules.ts).
     authScopes: (_root, args) => ({ tokensFor: { by: args.by, value: args.value } }),
-    unauthorizedError: (_root, _args, context) =>
-      context.caller.kind === 'anonymous'
-        ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
-        : new Forbidden(),
+    unauthorizedError: (_root, _args, context) => notAuthorized(context),
     resolve: (_root, args, context) => context.loaders.memberToken(args.by, args.value),
   }),
 );
