@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
@@ -25,12 +26,23 @@ export const redactPaths = [
   'headers["x-api-key"]',
 ];
 
+/**
+ * What a redacted value becomes: an email a short SHA-256 (so lines about one member can still be
+ * correlated), anything else `[redacted]`.
+ */
+export function censor(value: unknown, path: string[]): string {
+  if (path.at(-1) === 'email' && typeof value === 'string') {
+    return `sha256:${createHash('sha256').update(value.toLowerCase()).digest('hex').slice(0, 16)}`;
+  }
+  return '[redacted]';
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'circle-auth-gateway' },
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths, censor },
     },
     destination,
   );

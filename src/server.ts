@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { createAuthenticator } from './auth/callers.js';
+import { AuthUnavailableError, type Caller, createAuthenticator } from './auth/callers.js';
 import type { CircleClient, RefreshedAccessToken } from './client/index.js';
 import type { GatewayConfig } from './config.js';
 import { exampleOperations } from './graphiql.js';
@@ -87,10 +88,22 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     renderGraphiQL,
     context: async ({ request, req }) => {
       const requestId = requestIdOf(request);
-      let caller = await authenticate(
-        request.headers,
-        (req as IncomingMessage | undefined)?.socket?.remoteAddress,
-      );
+      let caller: Caller;
+      try {
+        caller = await authenticate(
+          request.headers,
+          (req as IncomingMessage | undefined)?.socket?.remoteAddress,
+        );
+      } catch (error) {
+        if (!(error instanceof AuthUnavailableError)) throw error;
+        logger.error(
+          { requestId, err: { name: error.name, message: error.message } },
+          'caller authentication unavailable',
+        );
+        throw new GraphQLError('Caller authentication is unavailable right now; try again shortly.', {
+          extensions: { code: 'AUTH_UNAVAILABLE', requestId, http: { status: 503 } },
+        });
+      }
       if (caller.kind === 'anonymous' && config.openAccess)
         caller = { kind: 'backend', name: 'open-sandbox', key: caller.key };
       return {

@@ -25,6 +25,14 @@ export function unauthenticated(message: string): GraphQLError {
   });
 }
 
+/** Callers cannot be authenticated right now (the JWKS is unreachable or broken). */
+export class AuthUnavailableError extends Error {
+  override name = 'AuthUnavailableError';
+  constructor(cause: unknown) {
+    super('The member JWT key set could not be fetched or read.', { cause });
+  }
+}
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Accepted JWT algorithms: the shared secret is HS256 only; a JWKS may hold RSA, EC or Ed keys. */
@@ -67,6 +75,14 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
       payload = verified.payload;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The bearer token has expired.');
+      // The key set could not be fetched or read: the gateway's fault, not the caller's token.
+      if (
+        error instanceof joseErrors.JWKSTimeout ||
+        error instanceof joseErrors.JWKSInvalid ||
+        !(error instanceof joseErrors.JOSEError)
+      ) {
+        throw new AuthUnavailableError(error);
+      }
       throw unauthenticated('The bearer token is not valid.');
     }
     const claim = (name: string) => payload[name];

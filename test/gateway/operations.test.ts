@@ -271,3 +271,27 @@ describe('request body without Content-Length', () => {
     );
   });
 });
+
+describe('readiness', () => {
+  it('is 503 when Circle rejects the app token, and mints nothing to find out', async () => {
+    const wrong = await startStack({ client: { appToken: 'not-the-sandbox-app-token' } });
+    try {
+      expect((await wrong.gateway.fetch('http://gateway/ready')).status).toBe(503);
+      expect(wrong.sandbox.stats().calls).toMatchObject({ authToken: 0, revokeAccess: 1 });
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  it('is 503 while Circle cannot be reached', async () => {
+    const down = await startStack({
+      client: { baseURL: 'http://127.0.0.1:9', connectTimeoutMs: 200, deadlineMs: 500 },
+    });
+    try {
+      expect((await down.gateway.fetch('http://gateway/ready')).status).toBe(503);
+      expect((await down.gateway.fetch('http://gateway/health')).status).toBe(200);
+    } finally {
+      await down.close();
+    }
+  });
+});

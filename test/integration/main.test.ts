@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -10,10 +11,10 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function start(env: Record<string, string>) {
+function start(env: Record<string, string>, script = 'src/main.ts') {
   const base = { ...process.env };
   for (const name of ['CIRCLE_APP_TOKEN', 'CIRCLE_BASE_URL', 'PORT', 'HOST', 'NODE_ENV']) delete base[name];
-  const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(tsx, [script], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', ...env } });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -72,7 +73,15 @@ describe('npm start', () => {
       headers: { 'content-type': 'application/json' },
       body: query,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // SIGTERM only once the gateway is really waiting on Circle for it (the sandbox counts it in
+    // flight): a request still unread in a keep-alive socket is not in flight yet.
+    for (let i = 0; i < 100; i++) {
+      const stats = await fetch(`${sandboxUrl}/__sandbox/stats`, {
+        headers: { authorization: 'Bearer sandbox-app-token' },
+      });
+      if (((await stats.json()) as { inFlight: number }).inFlight > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     gateway.child.kill('SIGTERM');
     const response = await slow;
     expect(response.status).toBe(200);
@@ -89,5 +98,32 @@ describe('npm start', () => {
     expect(gateway.output().stderr).toBe(
       'circle-auth-gateway: PORT: expected an integer from 0 to 65535, got "eighty"\n',
     );
+  });
+});
+
+describe('npm run sandbox', () => {
+  it('honours SANDBOX_PORT and SANDBOX_APP_TOKEN and prints its URL, app token and members', async () => {
+    const probe = createNetServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const sandbox = start(
+      { SANDBOX_PORT: String(port), SANDBOX_APP_TOKEN: 'my-own-sandbox-token' },
+      'src/sandbox/main.ts',
+    );
+    await sandbox.waitFor(/sso-edsger/);
+    const { stdout } = sandbox.output();
+    expect(stdout).toContain(`Circle Headless Auth sandbox listening at http://127.0.0.1:${port}`);
+    expect(stdout).toContain('app token:   my-own-sandbox-token');
+    expect(stdout).toContain('ada@example.com');
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/headless/auth_token`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer my-own-sandbox-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ada@example.com' }),
+    });
+    expect(response.status).toBe(200);
+    sandbox.child.kill('SIGTERM');
+    expect(await sandbox.exited).toBe(0);
   });
 });

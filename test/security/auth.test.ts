@@ -239,6 +239,44 @@ describe('members with a JWKS (RS256)', () => {
   });
 });
 
+describe('members when the JWKS cannot be fetched', () => {
+  it('get a 503 naming the request id, logged with the same id, and no upstream call', async () => {
+    const unreachable = await startStack({
+      gateway: {
+        openAccess: false,
+        auth: { apiKeys: new Map(), jwt: { jwksUrl: 'http://127.0.0.1:9/jwks.json', ...jwtConfig } },
+      },
+    });
+    try {
+      const pair = await generateKeyPair('RS256');
+      const token = await new SignJWT({ email: 'ada@example.com' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setExpirationTime('5m')
+        .sign(pair.privateKey);
+      const response = await unreachable.post(
+        `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`,
+        undefined,
+        bearer(token),
+      );
+      expect(response.status).toBe(503);
+      const error = response.body.errors?.[0];
+      expect(error?.message).toBe('Caller authentication is unavailable right now; try again shortly.');
+      expect(error?.extensions?.code).toBe('AUTH_UNAVAILABLE');
+      const requestId = response.headers.get('x-request-id');
+      expect(error?.extensions?.requestId).toBe(requestId);
+      const logged = unreachable.logLines
+        .map((line) => JSON.parse(line))
+        .find((l) => l.msg === 'caller authentication unavailable');
+      expect(logged).toMatchObject({ level: 50, requestId });
+      expect(unreachable.sandbox.stats().calls.authToken).toBe(0);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
 describe('rate limits count resolved fields, so aliases cannot get around them', () => {
   it('limits a caller', async () => {
     const limited = await startStack({
