@@ -46,6 +46,25 @@ export interface GatewayDeps {
   exampleMember?: { email: string; id: number; ssoId: string };
 }
 
+/**
+ * yoga's own log calls routed to pino. Yoga logs a few debug lines per request: nothing is built for
+ * them unless debug is on. Its error lines duplicate useErrorLogging's (which carry the request id),
+ * so they go to debug, as error names only.
+ */
+function yogaLogger(logger: Logger) {
+  const at =
+    (level: 'debug' | 'info' | 'warn', name = (a: unknown) => String(a)) =>
+    (...args: unknown[]) => {
+      if (logger.isLevelEnabled(level)) logger[level]({ yoga: args.map(name) });
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('debug', (a) => (a instanceof Error ? a.name : String(a))),
+  };
+}
+
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 
 /**
@@ -70,13 +89,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     // Enforced by useBodyLimit, by Content-Length, at a fraction of the cost of yoga's stream limiter.
     maxRequestBodySize: false,
     maskedErrors: { isDev: false },
-    logging: {
-      debug: (...args) => logger.debug({ yoga: args.map(String) }),
-      info: (...args) => logger.info({ yoga: args.map(String) }),
-      warn: (...args) => logger.warn({ yoga: args.map(String) }),
-      // Unexpected errors are logged by useErrorLogging, with the request id; this is yoga's copy.
-      error: (...args) => logger.debug({ yoga: args.map((a) => (a instanceof Error ? a.name : String(a))) }),
-    },
+    logging: yogaLogger(logger),
     graphiql: config.graphiql
       ? {
           title: 'circle-auth-gateway',

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { type CircleError, isCircleError } from '../client/errors.js';
 import type { CircleApi, MemberAPIToken, MemberIdentifier, RefreshedAccessToken } from '../client/index.js';
 import type { Limits } from '../limits/index.js';
@@ -57,7 +57,8 @@ const alreadyUnusable = new Set(['INVALID_TOKEN', 'TOKEN_EXPIRED']);
  * concurrently under `concurrency`, and every upstream call is counted against the operation's cap.
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
-  const limit = pLimit(deps.concurrency);
+  // Built on first use: most requests need one loader, many (introspection, health) none.
+  let limit: LimitFunction | undefined;
   let calls = 0;
 
   async function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
@@ -70,6 +71,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     calls += 1;
     const spent = await deps.limits.admitUpstream();
     if (spent) return spent;
+    limit ??= pLimit(deps.concurrency);
     return limit(call).catch((error: unknown) => {
       if (isCircleError(error)) deps.onUpstreamError?.(error);
       const translated = toResultError(error);
@@ -92,18 +94,30 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       return { revoked: true };
     });
 
-  const memberTokens = new DataLoader(batch((key) => deps.api.issueMemberToken(identifier(key))));
-  const refreshes = new DataLoader(
-    batch((token) => deps.refreshFlights.run(tokenKey(token), () => deps.api.refreshAccessToken(token))),
+  const lazily = <T>(make: () => DataLoader<string, T>) => {
+    let loader: DataLoader<string, T> | undefined;
+    return () => {
+      loader ??= make();
+      return loader;
+    };
+  };
+  const memberTokens = lazily(
+    () => new DataLoader(batch((key) => deps.api.issueMemberToken(identifier(key)))),
   );
-  const refreshRevokes = new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token)));
-  const accessRevokes = new DataLoader(revoke((token) => deps.api.revokeAccessToken(token)));
+  const refreshes = lazily(
+    () =>
+      new DataLoader(
+        batch((token) => deps.refreshFlights.run(tokenKey(token), () => deps.api.refreshAccessToken(token))),
+      ),
+  );
+  const refreshRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token))));
+  const accessRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeAccessToken(token))));
 
   /** Admits one field (caller and subject limits), then loads. Subjects are hashed: no email or token is kept. */
-  async function admitted<T>(loader: DataLoader<string, T>, key: string, subject = key): Promise<T> {
+  async function admitted<T>(loader: () => DataLoader<string, T>, key: string, subject = key): Promise<T> {
     const denied = await deps.limits.admitField(deps.callerKey, tokenKey(subject));
     if (denied) throw denied;
-    return loader.load(key);
+    return loader().load(key);
   }
 
   return {
