@@ -2,7 +2,7 @@
  * `npm start`: reads the environment, starts the embedded sandbox when no CIRCLE_APP_TOKEN is set,
  * and serves the gateway until SIGTERM or SIGINT, then drains and exits 0.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from './client/index.js';
 import { ConfigError, type GatewayConfig, loadConfig } from './config.js';
@@ -43,6 +43,14 @@ const gateway = createGateway(
   },
 );
 const server = createServer(gateway);
+// Responses still to be sent when shutdown begins tell the client not to reuse the connection.
+const pending = new Set<ServerResponse>();
+let stopping = false;
+server.on('request', (_req, res: ServerResponse) => {
+  if (stopping) res.setHeader('connection', 'close');
+  pending.add(res);
+  res.once('close', () => pending.delete(res));
+});
 
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
@@ -82,10 +90,10 @@ if (sandbox) {
   process.stdout.write(`circle-auth-gateway listening at ${url}\n`);
 }
 
-let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
+  for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
   logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining in-flight requests');
   // Stop accepting; idle keep-alive sockets close now, busy ones once their response is sent.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

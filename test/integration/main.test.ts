@@ -85,6 +85,7 @@ describe('npm start', () => {
     gateway.child.kill('SIGTERM');
     const response = await slow;
     expect(response.status).toBe(200);
+    expect(response.headers.get('connection')).toBe('close');
     expect(
       ((await response.json()) as { data: { memberToken: { accessToken: string } } }).data.memberToken
         .accessToken,
