@@ -65,6 +65,8 @@ export interface GatewayConfig {
   maxUpstreamCallsPerOperation: number;
   /** Largest request body accepted, by Content-Length. */
   maxRequestBodyBytes: number;
+  /** Browser origins allowed to call cross-origin: none (same-origin only), a list, or '*'. */
+  corsOrigins: string[] | '*';
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdownDrainMs: number;
   auth: AuthConfig;
@@ -181,6 +183,21 @@ export function loadConfig(env: Env): GatewayConfig {
       'MAX_UPSTREAM_CALLS_PER_OPERATION',
       integer(1, 10_000).default(50),
       'an integer from 1 to 10000',
+    ),
+    corsOrigins: read(
+      env,
+      'CORS_ORIGINS',
+      z
+        .string()
+        .transform((value) => (value.trim() === '*' ? '*' : value.split(',').map((o) => o.trim())))
+        .pipe(
+          z.union([
+            z.literal('*'),
+            z.array(z.url({ protocol: /^https?$/ }).transform((o) => new URL(o).origin)),
+          ]),
+        )
+        .default([]),
+      'a comma-separated list of origins such as https://app.example.com, or *',
     ),
     maxRequestBodyBytes: read(
       env,

@@ -166,3 +166,32 @@ describe('attack suite', () => {
     }
   });
 });
+
+describe('CORS', () => {
+  const preflight = (target: Stack, origin: string) =>
+    target.gateway.fetch('http://gateway/graphql', {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+
+  it('allows no cross-origin browser calls by default', async () => {
+    const response = await preflight(stack, 'https://evil.example');
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('allows exactly the configured origins', async () => {
+    const allowed = await startStack({ gateway: { corsOrigins: ['https://app.example.com'] } });
+    try {
+      const ok = await preflight(allowed, 'https://app.example.com');
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const other = await preflight(allowed, 'https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    } finally {
+      await allowed.close();
+    }
+  });
+});

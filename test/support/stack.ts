@@ -56,6 +56,7 @@ export async function startStack(options: StackOptions = {}) {
       upstreamConcurrency: 8,
       maxUpstreamCallsPerOperation: 50,
       maxRequestBodyBytes: 100_000,
+      corsOrigins: [],
       openAccess: true,
       auth: { apiKeys: new Map() },
       limits: testLimits,

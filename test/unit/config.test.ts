@@ -16,6 +16,15 @@ describe('configuration', () => {
     });
   });
 
+  it('reads CORS origins as a list of origins, or *', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example/, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
+  });
+
   it('turns GraphiQL and introspection off in production unless enabled', () => {
     expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false });
     expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' })).toMatchObject({ graphiql: true });
@@ -30,6 +39,10 @@ describe('configuration', () => {
     ],
     [{ UPSTREAM_CONCURRENCY: '0' }, 'UPSTREAM_CONCURRENCY: expected an integer from 1 to 256, got "0"'],
     [{ GRAPHIQL: 'yes' }, 'GRAPHIQL: expected true or false, got "yes"'],
+    [
+      { CORS_ORIGINS: 'app.example.com' },
+      'CORS_ORIGINS: expected a comma-separated list of origins such as https://app.example.com, or *, got "app.example.com"',
+    ],
     [
       { LOG_LEVEL: 'loud' },
       'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
