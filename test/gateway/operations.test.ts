@@ -295,3 +295,25 @@ describe('readiness', () => {
     }
   });
 });
+
+describe('unexpected errors', () => {
+  it('are masked as "Unexpected error." with the request id, and logged with that id', async () => {
+    // A representation of a type this subgraph does not have makes @apollo/subgraph throw.
+    const response = await stack.post(
+      'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }',
+      {
+        r: [{ __typename: 'NoSuchType', id: '1' }],
+      },
+    );
+    const requestId = response.headers.get('x-request-id');
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: 'Unexpected error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(response.body.extensions?.requestId).toBe(requestId);
+    const logged = stack.logLines
+      .map((line) => JSON.parse(line))
+      .find((l) => l.msg === 'unexpected error' && l.requestId === requestId);
+    expect(logged).toMatchObject({ level: 50, path: '_entities' });
+  });
+});
