@@ -221,11 +221,13 @@ const apiKeysSchema = z
   .string()
   .transform((value) => value.split(',').map((pair) => pair.trim()))
   .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:\S{16,}$/)).min(1))
-  .transform(
-    (pairs) =>
-      new Map(pairs.map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)])),
+  .transform((pairs) =>
+    pairs.map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)] as const),
   )
-  .refine((keys) => new Set(keys.values()).size === keys.size)
+  // A repeated name or key is a copy-paste slip: refuse it rather than silently keep one.
+  .refine((pairs) => new Set(pairs.map(([name]) => name)).size === pairs.length)
+  .refine((pairs) => new Set(pairs.map(([, key]) => key)).size === pairs.length)
+  .transform((pairs) => new Map(pairs))
   .optional();
 
 function loadAuthConfig(env: Env, sandboxMode: boolean): AuthConfig {
@@ -233,7 +235,7 @@ function loadAuthConfig(env: Env, sandboxMode: boolean): AuthConfig {
     env,
     'GATEWAY_API_KEYS',
     apiKeysSchema,
-    'comma-separated name:key pairs (names of letters, digits, _ . -; distinct keys of at least 16 characters)',
+    'comma-separated name:key pairs (distinct names of letters, digits, _ . -; distinct keys of at least 16 characters)',
   );
   const secret = read(
     env,

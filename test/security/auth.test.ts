@@ -344,7 +344,11 @@ describe('start-up refuses an unsafe or unclear configuration', () => {
     ],
     [
       { GATEWAY_API_KEYS: 'billing:short' },
-      'GATEWAY_API_KEYS: expected comma-separated name:key pairs (names of letters, digits, _ . -; distinct keys of at least 16 characters), got a value of 13 characters',
+      'GATEWAY_API_KEYS: expected comma-separated name:key pairs (distinct names of letters, digits, _ . -; distinct keys of at least 16 characters), got a value of 13 characters',
+    ],
+    [
+      { GATEWAY_API_KEYS: `billing:${apiKey},billing:${apiKey}-other` },
+      `GATEWAY_API_KEYS: expected comma-separated name:key pairs (distinct names of letters, digits, _ . -; distinct keys of at least 16 characters), got a value of ${`billing:${apiKey},billing:${apiKey}-other`.length} characters`,
     ],
     [
       { GATEWAY_JWT_SECRET: secret, GATEWAY_JWKS_URL: 'https://idp.example/jwks.json' },
