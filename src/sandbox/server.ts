@@ -20,6 +20,8 @@ export interface SandboxOptions {
   members?: readonly SandboxMember[];
   /** Key of the HS256 access tokens. Default: 32 random bytes. */
   jwtSecret?: Uint8Array;
+  /** Refresh tokens and revoked token ids kept before the oldest are forgotten. Default 200000. */
+  maxStoredTokens?: number;
   /** Default: a `ManualClock` over the wall clock. */
   clock?: Clock;
   faults?: FaultsInput;
@@ -109,6 +111,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     members: options.members ?? demoMembers,
     clock,
     ...(options.jwtSecret ? { jwtSecret: options.jwtSecret } : {}),
+    ...(options.maxStoredTokens ? { maxStoredTokens: options.maxStoredTokens } : {}),
   });
   let faults = parseFaults(options.faults ?? {});
   let stats = emptyStats();

@@ -41,6 +41,11 @@ export interface SimulatorOptions {
   clock: Clock;
   /** Key for the HS256 access tokens. Default: 32 random bytes. */
   jwtSecret?: Uint8Array;
+  /**
+   * Most refresh tokens (and revoked access-token ids) kept; past it the oldest are forgotten and
+   * then answer as unknown, as revoked ones do. Keeps a long benchmark's memory bounded. Default 200000.
+   */
+  maxStoredTokens?: number;
 }
 
 export interface SimRequest {
@@ -65,6 +70,13 @@ const error = (status: number, message: string, detail?: string): SimResponse =>
   status,
   body: { success: false, message, error_details: detail === undefined ? {} : { message: detail } },
 });
+
+/** Makes room for one more entry, forgetting the oldest (Maps and Sets keep insertion order). */
+function remember(store: Map<string, unknown> | Set<string>, max = 200_000): void {
+  if (store.size < max) return;
+  const oldest = store.keys().next().value;
+  if (oldest !== undefined) store.delete(oldest);
+}
 
 const missing = (parameter: string) =>
   error(404, messages.missingParameter, `Missing parameter: ${parameter}`);
@@ -148,6 +160,7 @@ export class Simulator {
     const now = this.options.clock.now();
     const refreshToken = randomBytes(32).toString('base64url');
     const refreshExpiresAt = now + REFRESH_TOKEN_TTL_MS;
+    remember(this.refreshTokens, this.options.maxStoredTokens);
     this.refreshTokens.set(refreshToken, {
       memberId: member.id,
       expiresAt: refreshExpiresAt,
@@ -231,6 +244,7 @@ export class Simulator {
     if (!this.byId.has(Number(payload.community_member_id)))
       return error(422, messages.memberOfTokenNotFound);
     if (this.revokedJtis.has(jti)) return error(422, messages.accessNotFound);
+    remember(this.revokedJtis, this.options.maxStoredTokens);
     this.revokedJtis.add(jti);
     return { status: 204 };
   }

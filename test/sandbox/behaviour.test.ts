@@ -222,3 +222,31 @@ describe('members file', () => {
     );
   });
 });
+
+describe('bounded state', () => {
+  it('forgets the oldest refresh tokens past maxStoredTokens, which then answer as unknown', async () => {
+    const small = await startSandbox({ maxStoredTokens: 2 });
+    try {
+      const issue = async () => {
+        const response = await fetch(`${small.url}/api/v1/headless/auth_token`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${small.appToken}` },
+          body: '{"community_member_id":1}',
+        });
+        return ((await response.json()) as { refresh_token: string }).refresh_token;
+      };
+      const refresh = (token: string) =>
+        fetch(`${small.url}/api/v1/headless/access_token/refresh`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${small.appToken}` },
+          body: JSON.stringify({ refresh_token: token }),
+        }).then((r) => r.status);
+      const [first, second, third] = [await issue(), await issue(), await issue()];
+      expect(await refresh(first)).toBe(404);
+      expect(await refresh(second)).toBe(200);
+      expect(await refresh(third)).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+});
