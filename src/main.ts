@@ -20,9 +20,29 @@ try {
   process.exit(1);
 }
 
+/** Start-up failures the operator can fix (a port in use, say) end in one line, not a stack trace. */
+function fail(what: string, error: unknown): never {
+  const code = (error as { code?: string }).code;
+  const reason =
+    code === 'EADDRINUSE'
+      ? 'the address is already in use'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : String((error as Error).message);
+  process.stderr.write(`circle-auth-gateway: ${what}: ${reason}\n`);
+  process.exit(1);
+}
+
 const logger = createLogger(config.logLevel);
 let sandbox: Sandbox | undefined;
-if (config.circleAppToken === undefined) sandbox = await startSandbox(config.sandbox);
+if (config.circleAppToken === undefined) {
+  sandbox = await startSandbox(config.sandbox).catch((error: unknown) =>
+    fail(
+      `cannot start the sandbox on ${config.sandbox.host}:${config.sandbox.port} (SANDBOX_HOST, SANDBOX_PORT)`,
+      error,
+    ),
+  );
+}
 
 const client = createClient({
   appToken: sandbox?.appToken ?? (config.circleAppToken as string),
@@ -55,7 +75,7 @@ server.on('request', (_req, res: ServerResponse) => {
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
   server.listen(config.port, config.host, () => resolve());
-});
+}).catch((error: unknown) => fail(`cannot listen on ${config.host}:${config.port} (HOST, PORT)`, error));
 const { port } = server.address() as AddressInfo;
 const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 const url = `http://${host}:${port}/graphql`;

@@ -93,6 +93,21 @@ describe('npm start', () => {
     expect(await gateway.exited).toBe(0);
   });
 
+  it('stops with one line when its port is taken', async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const gateway = start({ PORT: String(port) });
+      expect(await gateway.exited).toBe(1);
+      expect(gateway.output().stderr).toBe(
+        `circle-auth-gateway: cannot listen on 127.0.0.1:${port} (HOST, PORT): the address is already in use\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('stops at start-up with one line naming a bad variable', async () => {
     const gateway = start({ PORT: 'eighty' });
     expect(await gateway.exited).toBe(1);
