@@ -49,3 +49,22 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 }
 
 export type { Logger };
+
+/**
+ * yoga's own log calls routed to pino. Yoga logs a few debug lines per request: nothing is built for
+ * them unless debug is on. Its error lines duplicate useErrorLogging's (which carry the request id),
+ * so they go to debug, as error names only.
+ */
+export function yogaLogger(logger: Logger) {
+  const at =
+    (level: 'debug' | 'info' | 'warn', name = (a: unknown) => String(a)) =>
+    (...args: unknown[]) => {
+      if (logger.isLevelEnabled(level)) logger[level]({ yoga: args.map(name) });
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('debug', (a) => (a instanceof Error ? a.name : String(a))),
+  };
+}

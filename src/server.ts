@@ -1,30 +1,23 @@
-import type { IncomingMessage } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { AuthUnavailableError, type Caller, createAuthenticator } from './auth/callers.js';
 import type { CircleClient, RefreshedAccessToken } from './client/index.js';
 import type { GatewayConfig } from './config.js';
+import { createContextFactory } from './context.js';
 import { exampleOperations } from './graphiql.js';
 import { createLimits } from './limits/index.js';
-import { createLoaders } from './loaders/index.js';
 import { SingleFlight } from './loaders/single-flight.js';
-import type { Logger } from './logger.js';
+import { type Logger, yogaLogger } from './logger.js';
 import { useAbuseLimits } from './plugins/use-abuse-limits.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useErrorLogging } from './plugins/use-error-logging.js';
 import { useNoStore } from './plugins/use-no-store.js';
 import { usePostForTokens } from './plugins/use-post-for-tokens.js';
 import { useReadiness } from './plugins/use-readiness.js';
-import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import { useRequestId } from './plugins/use-request-id.js';
 import type { Context } from './schema/builder.js';
 import { schema } from './schema/index.js';
-import { configurationFaults } from './schema/results.js';
-
-// Outcomes about the member or its token, not about Circle's health: not worth a warning.
-const answeredByMember = new Set(['MEMBER_NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'INVALID_INPUT']);
 
 export type GatewayOptions = Pick<
   GatewayConfig,
@@ -48,25 +41,6 @@ export interface GatewayDeps {
   exampleMember?: { email: string; id: number; ssoId: string };
 }
 
-/**
- * yoga's own log calls routed to pino. Yoga logs a few debug lines per request: nothing is built for
- * them unless debug is on. Its error lines duplicate useErrorLogging's (which carry the request id),
- * so they go to debug, as error names only.
- */
-function yogaLogger(logger: Logger) {
-  const at =
-    (level: 'debug' | 'info' | 'warn', name = (a: unknown) => String(a)) =>
-    (...args: unknown[]) => {
-      if (logger.isLevelEnabled(level)) logger[level]({ yoga: args.map(name) });
-    };
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('debug', (a) => (a instanceof Error ? a.name : String(a))),
-  };
-}
-
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 
 /**
@@ -79,7 +53,6 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
   const refreshFlights = new SingleFlight<RefreshedAccessToken>();
   const limits = createLimits(config.limits);
-  const authenticate = createAuthenticator(config.auth);
 
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -120,49 +93,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         }
       : false,
     renderGraphiQL,
-    context: async ({ request, req }) => {
-      const requestId = requestIdOf(request);
-      let caller: Caller;
-      try {
-        caller = await authenticate(
-          request.headers,
-          (req as IncomingMessage | undefined)?.socket?.remoteAddress,
-        );
-      } catch (error) {
-        if (!(error instanceof AuthUnavailableError)) throw error;
-        logger.error(
-          { requestId, err: { name: error.name, message: error.message } },
-          'caller authentication unavailable',
-        );
-        throw new GraphQLError('Caller authentication is unavailable right now; try again shortly.', {
-          extensions: { code: 'AUTH_UNAVAILABLE', requestId, http: { status: 503 } },
-        });
-      }
-      if (caller.kind === 'anonymous' && config.openAccess)
-        caller = { kind: 'backend', name: 'open-sandbox', key: caller.key };
-      return {
-        requestId,
-        caller,
-        loaders: createLoaders({
-          api: client.api,
-          concurrency: config.upstreamConcurrency,
-          maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
-          refreshFlights,
-          limits,
-          callerKey: caller.key,
-          onUpstreamError: (error) => {
-            const entry = { requestId, code: error.code, status: error.status };
-            if (configurationFaults.has(error.code)) {
-              logger.error(entry, 'Circle rejected the app token: check CIRCLE_APP_TOKEN and the plan');
-            } else if (answeredByMember.has(error.code)) {
-              logger.debug(entry, 'upstream answered with an expected outcome');
-            } else {
-              logger.warn(entry, 'upstream call failed');
-            }
-          },
-        }),
-      };
-    },
+    context: createContextFactory({ config, client, logger, limits, refreshFlights }),
     plugins: [
       // Executes through queries compiled once per document (yoga caches parsed documents, and
       // the compiled query is cached by document): about a quarter less CPU per operation.

@@ -1,0 +1,87 @@
+import type { IncomingMessage } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { YogaInitialContext } from 'graphql-yoga';
+import { AuthUnavailableError, type Caller, createAuthenticator } from './auth/callers.js';
+import type { CircleClient, RefreshedAccessToken } from './client/index.js';
+import type { AuthConfig, GatewayConfig } from './config.js';
+import type { Limits } from './limits/index.js';
+import { createLoaders } from './loaders/index.js';
+import type { SingleFlight } from './loaders/single-flight.js';
+import type { Logger } from './logger.js';
+import { requestIdOf } from './plugins/use-request-id.js';
+import type { Context } from './schema/builder.js';
+import { configurationFaults } from './schema/results.js';
+
+// Outcomes about the member or its token, not about Circle's health: not worth a warning.
+const answeredByMember = new Set(['MEMBER_NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'INVALID_INPUT']);
+
+export interface ContextDeps {
+  config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'> & {
+    auth: AuthConfig;
+    openAccess: boolean;
+  };
+  client: CircleClient;
+  logger: Logger;
+  limits: Limits;
+  /** Shared by all requests on purpose: concurrent refreshes of one token make one upstream call. */
+  refreshFlights: SingleFlight<RefreshedAccessToken>;
+}
+
+/**
+ * The per-request context: the request id, the authenticated caller (a wrong credential ends the
+ * request here with 401; an unreachable JWKS with a logged 503) and loaders built for this request.
+ */
+export function createContextFactory(deps: ContextDeps) {
+  const { config, client, logger } = deps;
+  const authenticate = createAuthenticator(config.auth);
+
+  async function callerOf(
+    request: Request,
+    req: IncomingMessage | undefined,
+    requestId: string,
+  ): Promise<Caller> {
+    let caller: Caller;
+    try {
+      caller = await authenticate(request.headers, req?.socket?.remoteAddress);
+    } catch (error) {
+      if (!(error instanceof AuthUnavailableError)) throw error;
+      logger.error(
+        { requestId, err: { name: error.name, message: error.message } },
+        'caller authentication unavailable',
+      );
+      throw new GraphQLError('Caller authentication is unavailable right now; try again shortly.', {
+        extensions: { code: 'AUTH_UNAVAILABLE', requestId, http: { status: 503 } },
+      });
+    }
+    return caller.kind === 'anonymous' && config.openAccess
+      ? { kind: 'backend', name: 'open-sandbox', key: caller.key }
+      : caller;
+  }
+
+  return async ({ request, req }: YogaInitialContext & { req?: IncomingMessage }): Promise<Context> => {
+    const requestId = requestIdOf(request);
+    const caller = await callerOf(request, req, requestId);
+    return {
+      requestId,
+      caller,
+      loaders: createLoaders({
+        api: client.api,
+        concurrency: config.upstreamConcurrency,
+        maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
+        refreshFlights: deps.refreshFlights,
+        limits: deps.limits,
+        callerKey: caller.key,
+        onUpstreamError: (error) => {
+          const entry = { requestId, code: error.code, status: error.status };
+          if (configurationFaults.has(error.code)) {
+            logger.error(entry, 'Circle rejected the app token: check CIRCLE_APP_TOKEN and the plan');
+          } else if (answeredByMember.has(error.code)) {
+            logger.debug(entry, 'upstream answered with an expected outcome');
+          } else {
+            logger.warn(entry, 'upstream call failed');
+          }
+        },
+      }),
+    };
+  };
+}
