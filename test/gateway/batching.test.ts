@@ -92,7 +92,7 @@ describe('refresh single-flight across requests', () => {
     const issued = await stack.post(aliases(['m3@example.com']));
     const refreshToken = String(issued.body.data?.a0?.refreshToken);
     stack.sandbox.resetStats();
-    stack.sandbox.setFaults({ latencyMs: 100 });
+    stack.sandbox.setFaults({ latencyMs: 300 });
     const mutation =
       'mutation($t: String!) { refreshToken(refreshToken: $t) { ... on AccessToken { accessToken } } }';
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => stack.post(mutation, { t: refreshToken })));
