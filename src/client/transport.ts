@@ -1,4 +1,4 @@
-import { type Dispatcher, Pool, request } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import {
   type CircleError,
   ContractViolationError,
@@ -84,8 +84,9 @@ export function createTransport(options: TransportOptions): Transport {
     async send(req) {
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(`${origin}${req.path}`, {
-          dispatcher,
+        response = await dispatcher.request({
+          origin,
+          path: req.path,
           method: req.method,
           headers: {
             authorization,
@@ -103,16 +104,31 @@ export function createTransport(options: TransportOptions): Transport {
         throw classifyNetworkError(error);
       }
       const retryAfter = response.headers['retry-after'];
+      const length = Number(response.headers['content-length']);
       return {
         status: response.statusCode,
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        body: await readCapped(response.body, maxBytes, response.statusCode, req.signal),
+        // A declared length within the cap is read in one go (undici never delivers more than it);
+        // otherwise the body is streamed and cut off at the cap.
+        body:
+          Number.isInteger(length) && length <= maxBytes
+            ? await readWhole(response.body, req.signal)
+            : await readCapped(response.body, maxBytes, response.statusCode, req.signal),
       };
     },
     async close() {
       await ownPool?.close();
     },
   };
+}
+
+async function readWhole(body: Dispatcher.ResponseData['body'], signal: AbortSignal) {
+  try {
+    return await body.text();
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw classifyNetworkError(error);
+  }
 }
 
 async function readCapped(
