@@ -68,8 +68,6 @@ export interface Resilience {
     signal?: AbortSignal,
   ): Promise<T>;
   readonly rateLimitBackoffSeconds: number;
-  /** Records a 429 so that calls fail fast until the window passes. */
-  noteRateLimited(error: RateLimitedError): void;
   breakerState(): 'closed' | 'open' | 'half-open';
 }
 
@@ -205,7 +203,6 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
   return {
     run,
     rateLimitBackoffSeconds,
-    noteRateLimited,
     breakerState() {
       switch (breaker.state) {
         case CircuitState.Open:

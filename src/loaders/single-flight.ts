@@ -15,10 +15,6 @@ export class SingleFlight<T> {
     this.flights.set(key, flight);
     return flight;
   }
-
-  get size(): number {
-    return this.flights.size;
-  }
 }
 
 /** A SHA-256 of a token, for use as a map key. */

@@ -51,13 +51,3 @@ export function loadMembers(path: string): SandboxMember[] {
   }
   return parsed.data;
 }
-
-/** `count` generated members (`member<N>@example.com`), for benchmarks that need many distinct keys. */
-export function generatedMembers(count: number, firstId = 1000): SandboxMember[] {
-  return Array.from({ length: count }, (_, i) => ({
-    id: firstId + i,
-    email: `member${firstId + i}@example.com`,
-    ssoId: `sso-${firstId + i}`,
-    name: `Member ${firstId + i}`,
-  }));
-}
