@@ -10,10 +10,7 @@ import type { SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
 import { requestIdOf } from './plugins/use-request-id.js';
 import type { Context } from './schema/builder.js';
-import { configurationFaults } from './schema/results.js';
-
-// Outcomes about the member or its token, not about Circle's health: not worth a warning.
-const answeredByMember = new Set(['MEMBER_NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'INVALID_INPUT']);
+import { answeredByMember, configurationFaults } from './schema/results.js';
 
 export interface ContextDeps {
   config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'> & {

@@ -87,6 +87,14 @@ export const configurationFaults: ReadonlySet<CircleErrorCode> = new Set([
   'NOT_ELIGIBLE',
 ]);
 
+/** Outcomes about the member or its token, not about Circle's health: logged at debug only. */
+export const answeredByMember: ReadonlySet<CircleErrorCode> = new Set([
+  'MEMBER_NOT_FOUND',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'INVALID_INPUT',
+]);
+
 /**
  * Client error code → GraphQL result. Circle's 401/403 for the app token are the gateway's
  * misconfiguration, never the member's fault: they read as UPSTREAM_UNAVAILABLE. `ABORTED` is
