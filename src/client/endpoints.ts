@@ -123,7 +123,7 @@ export function createApi(transport: Transport, resilience: Resilience): CircleA
     },
     async probe(options) {
       try {
-        await call('revokeAccess', 'issue', 'POST', {}, expectNoContent, options);
+        await call('revokeAccess', 'probe', 'POST', {}, expectNoContent, options);
       } catch (error) {
         if (error instanceof InvalidInputError && error.status === 404) return;
         throw error;

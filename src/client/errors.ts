@@ -15,11 +15,11 @@ export type CircleErrorCode =
   | 'APP_TOKEN_REJECTED'
   | 'NOT_ELIGIBLE'
   | 'RATE_LIMITED'
-  | 'UPSTREAM_FAILURE'
-  | 'UPSTREAM_ERROR'
+  | 'UNPROCESSABLE'
+  | 'SERVER_FAULT'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_CONNECTION'
-  | 'UPSTREAM_UNAVAILABLE'
+  | 'CIRCUIT_OPEN'
   | 'CONTRACT_VIOLATION'
   | 'ABORTED';
 
@@ -114,16 +114,16 @@ export class RateLimitedError extends CircleError {
 }
 
 /** Circle answered 422 on an operation it could not complete (token record, JWT encoding, revocation). */
-export class UpstreamFailureError extends CircleError {
-  readonly code = 'UPSTREAM_FAILURE' as const;
+export class UnprocessableError extends CircleError {
+  readonly code = 'UNPROCESSABLE' as const;
   constructor(details?: CircleErrorDetails) {
     super('Circle could not complete the operation (422).', details);
   }
 }
 
 /** Circle answered with a 5xx error body. */
-export class UpstreamError extends CircleError {
-  readonly code = 'UPSTREAM_ERROR' as const;
+export class ServerFaultError extends CircleError {
+  readonly code = 'SERVER_FAULT' as const;
   constructor(details: CircleErrorDetails & { status: number }) {
     super(`Circle answered with a server error (${details.status}).`, details);
   }
@@ -153,9 +153,9 @@ export class UpstreamConnectionError extends CircleError {
   }
 }
 
-/** The circuit breaker is open after consecutive upstream failures: failing fast. */
-export class UpstreamUnavailableError extends CircleError {
-  readonly code = 'UPSTREAM_UNAVAILABLE' as const;
+/** The circuit breaker is open after consecutive upstream failures: failing fast, nothing was sent. */
+export class CircuitOpenError extends CircleError {
+  readonly code = 'CIRCUIT_OPEN' as const;
   constructor(details?: CircleErrorDetails) {
     super('Circle is unavailable (circuit open after repeated failures); failing fast.', details);
   }
@@ -181,4 +181,84 @@ export type TokenKind = 'access' | 'refresh';
 
 export function isCircleError(value: unknown): value is CircleError {
   return value instanceof CircleError;
+}
+
+/**
+ * What the gateway answers a caller for a client error: a code of its GraphQL `ErrorCode` enum.
+ * Declared here, beside the table, so the client stays free of GraphQL: the gateway's outcome
+ * module maps each of these to its typed result.
+ */
+export type OutcomeCode =
+  | 'INVALID_INPUT'
+  | 'MEMBER_NOT_FOUND'
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED'
+  | 'RATE_LIMITED'
+  | 'UPSTREAM_UNAVAILABLE';
+
+/** What one error code means to everyone who handles it. */
+export interface CodeTraits {
+  /**
+   * Retried in every retry class when the error shows the request never left this process (its
+   * `beforeSend` is true: refused, DNS, connect timeout): Circle cannot have acted.
+   */
+  retryBeforeSend: boolean;
+  /**
+   * Retried once the request may have reached Circle: `'no'`; `'retry-after'` (any class, after
+   * waiting out a short `Retry-After`: a 429 means Circle did not act); `'duplicate-tolerant'` or
+   * `'duplicate-tolerant-5xx'` (only the classes where a duplicate is harmless, refresh and revoke;
+   * the second only when Circle answered with a 5xx status).
+   */
+  retryAfterSend: 'no' | 'retry-after' | 'duplicate-tolerant' | 'duplicate-tolerant-5xx';
+  /** Counts towards the circuit breaker: it says something about Circle's health. */
+  breaker: boolean;
+  /** On a revoke, the token was already unusable (unknown, expired, revoked): RFC 7009 calls that revoked. */
+  alreadyUnusable: boolean;
+  /** Log level in the gateway: debug, the member's own outcome; warn, Circle's health; error, the operator's configuration. */
+  logLevel: 'debug' | 'warn' | 'error';
+  /** The GraphQL result it becomes; `null` when nobody is left to answer (masked as unexpected). */
+  outcome: OutcomeCode | null;
+}
+
+function row(
+  retryBeforeSend: boolean,
+  retryAfterSend: CodeTraits['retryAfterSend'],
+  breaker: boolean,
+  alreadyUnusable: boolean,
+  logLevel: CodeTraits['logLevel'],
+  outcome: OutcomeCode | null,
+): CodeTraits {
+  return { retryBeforeSend, retryAfterSend, breaker, alreadyUnusable, logLevel, outcome };
+}
+
+/**
+ * The one table of what each client error code means: the retry policy, the breaker, the gateway's
+ * revokes, its logs and its GraphQL results all read it, and nothing else decides these things.
+ * Circle's 401/403 for the app token are the operator's misconfiguration, never the member's fault:
+ * they read as UPSTREAM_UNAVAILABLE to callers and are logged at error. An HTML 502 page from a
+ * proxy is a broken contract and a server fault at once, hence the 5xx rule. An aborted call has
+ * nobody to answer: it stays an unexpected error.
+ */
+// biome-ignore format: one row per code, aligned as the table it is
+export const errorTraits: Readonly<Record<CircleErrorCode, CodeTraits>> = {
+  //                   retry before send, retry after send,        breaker, already unusable, log,    outcome
+  INVALID_INPUT:       row(false, 'no',                            false,   false,            'debug', 'INVALID_INPUT'),
+  MEMBER_NOT_FOUND:    row(false, 'no',                            false,   false,            'debug', 'MEMBER_NOT_FOUND'),
+  INVALID_TOKEN:       row(false, 'no',                            false,   true,             'debug', 'INVALID_TOKEN'),
+  TOKEN_EXPIRED:       row(false, 'no',                            false,   true,             'debug', 'TOKEN_EXPIRED'),
+  APP_TOKEN_REJECTED:  row(false, 'no',                            false,   false,            'error', 'UPSTREAM_UNAVAILABLE'),
+  NOT_ELIGIBLE:        row(false, 'no',                            false,   false,            'error', 'UPSTREAM_UNAVAILABLE'),
+  RATE_LIMITED:        row(false, 'retry-after',                   false,   false,            'warn',  'RATE_LIMITED'),
+  UNPROCESSABLE:       row(false, 'no',                            false,   false,            'warn',  'UPSTREAM_UNAVAILABLE'),
+  SERVER_FAULT:        row(false, 'duplicate-tolerant',            true,    false,            'warn',  'UPSTREAM_UNAVAILABLE'),
+  UPSTREAM_TIMEOUT:    row(true,  'duplicate-tolerant',            true,    false,            'warn',  'UPSTREAM_UNAVAILABLE'),
+  UPSTREAM_CONNECTION: row(true,  'duplicate-tolerant',            true,    false,            'warn',  'UPSTREAM_UNAVAILABLE'),
+  CONTRACT_VIOLATION:  row(false, 'duplicate-tolerant-5xx',        true,    false,            'warn',  'UPSTREAM_UNAVAILABLE'),
+  CIRCUIT_OPEN:        row(false, 'no',                            false,   false,            'warn',  'UPSTREAM_UNAVAILABLE'),
+  ABORTED:             row(false, 'no',                            false,   false,            'warn',  null),
+};
+
+/** The traits of `error`'s code, or undefined for anything that is not a client error. */
+export function traitsOf(error: unknown): CodeTraits | undefined {
+  return isCircleError(error) ? errorTraits[error.code] : undefined;
 }

@@ -13,17 +13,17 @@ import {
 import {
   AbortedError,
   type CircleError,
-  ContractViolationError,
+  CircuitOpenError,
   isCircleError,
   RateLimitedError,
+  traitsOf,
   UpstreamConnectionError,
-  UpstreamError,
   UpstreamTimeoutError,
-  UpstreamUnavailableError,
 } from './errors.js';
 
 /**
- * Retry classes, by what the operation means rather than by HTTP method:
+ * Retry classes, by what the operation means rather than by HTTP method. Which errors each class
+ * retries is read from `errorTraits` in errors.ts:
  *
  * - `issue` (auth_token) mints a live token on every call that reaches Circle. A retry after the
  *   request may have been sent would leave an extra live refresh token nobody holds, so only
@@ -33,16 +33,19 @@ import {
  *   an unused short-lived token: retried once on 5xx, timeout or a dropped connection.
  * - `revoke` is idempotent: retried with exponential backoff and decorrelated jitter, bounded by
  *   `revokeMaxAttempts` and by the call's overall deadline.
+ * - `probe` (readiness) is never retried: a readiness check answers what it saw, and whoever polls
+ *   it (a load balancer) asks again anyway.
  *
  * Every class waits out a 429 once when `Retry-After` is short (≤ `maxRetryAfterWaitMs`) and fits the
  * deadline; otherwise the 429 is returned and the whole client fails fast with `RATE_LIMITED` until
  * the window passes, so the gateway stops spending Circle's shared per-IP budget.
  *
  * Each attempt runs inside one shared circuit breaker: `breakerThreshold` consecutive upstream
- * failures (5xx, timeout, connection, broken contract) open it; while open every call fails fast with
- * `UPSTREAM_UNAVAILABLE`; after `breakerHalfOpenAfterMs` one trial call decides whether it closes.
+ * failures (the codes whose `breaker` trait is set: 5xx, timeout, connection, broken contract) open
+ * it; while open every call fails fast with `CIRCUIT_OPEN`; after `breakerHalfOpenAfterMs` one trial
+ * call decides whether it closes.
  */
-export type RetryClass = 'issue' | 'refresh' | 'revoke';
+export type RetryClass = 'issue' | 'refresh' | 'revoke' | 'probe';
 
 export interface ResilienceOptions {
   /** Overall deadline of one call, retries and waits included. Default 10000 ms. */
@@ -68,8 +71,10 @@ export interface Resilience {
     signal?: AbortSignal,
   ): Promise<T>;
   readonly rateLimitBackoffSeconds: number;
-  breakerState(): 'closed' | 'open' | 'half-open';
+  breakerState(): BreakerState;
 }
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 function option(name: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -79,13 +84,10 @@ function option(name: string, value: number | undefined, fallback: number, min =
   return value;
 }
 
-/** Failures that say something about Circle's health (and so count towards the breaker). */
-export function isUpstreamFailure(error: unknown): boolean {
+/** Whether a failed attempt's error shows that the request never left this process. */
+function failedBeforeSend(error: unknown): boolean {
   return (
-    error instanceof UpstreamError ||
-    error instanceof UpstreamTimeoutError ||
-    error instanceof UpstreamConnectionError ||
-    error instanceof ContractViolationError
+    (error instanceof UpstreamConnectionError || error instanceof UpstreamTimeoutError) && error.beforeSend
   );
 }
 
@@ -95,30 +97,46 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
   const revokeBaseDelayMs = option('revokeBaseDelayMs', options.revokeBaseDelayMs, 100, 0);
   const maxRetryAfterWaitMs = option('maxRetryAfterWaitMs', options.maxRetryAfterWaitMs, 2000, 0);
   const rateLimitBackoffSeconds = option('rateLimitBackoffSeconds', options.rateLimitBackoffSeconds, 60, 0);
-  const breaker = circuitBreaker(handleWhen(isUpstreamFailure), {
-    halfOpenAfter: option('breakerHalfOpenAfterMs', options.breakerHalfOpenAfterMs, 10_000),
-    breaker: new ConsecutiveBreaker(option('breakerThreshold', options.breakerThreshold, 5)),
-  });
+  const breaker = circuitBreaker(
+    handleWhen((error) => traitsOf(error)?.breaker === true),
+    {
+      halfOpenAfter: option('breakerHalfOpenAfterMs', options.breakerHalfOpenAfterMs, 10_000),
+      breaker: new ConsecutiveBreaker(option('breakerThreshold', options.breakerThreshold, 5)),
+    },
+  );
   let blockedUntil = 0;
 
-  const maxRetries: Record<RetryClass, number> = { issue: 2, refresh: 1, revoke: revokeMaxAttempts - 1 };
+  const maxRetries: Record<RetryClass, number> = {
+    issue: 2,
+    refresh: 1,
+    revoke: revokeMaxAttempts - 1,
+    probe: 0,
+  };
+  /** The classes where a duplicate call is harmless (no live token is left behind by a retry). */
+  const duplicateTolerant: Record<RetryClass, boolean> = {
+    issue: false,
+    refresh: true,
+    revoke: true,
+    probe: false,
+  };
 
   function retryable(retryClass: RetryClass, error: unknown, remainingMs: number): boolean {
-    if (error instanceof RateLimitedError) {
-      const waitMs = error.retryAfterSeconds * 1000;
-      return error.status === 429 && waitMs <= maxRetryAfterWaitMs && waitMs < remainingMs;
+    const traits = traitsOf(error);
+    if (!traits) return false;
+    if (traits.retryBeforeSend && failedBeforeSend(error)) return true;
+    switch (traits.retryAfterSend) {
+      case 'retry-after': {
+        if (!(error instanceof RateLimitedError)) return false;
+        const waitMs = error.retryAfterSeconds * 1000;
+        return error.status === 429 && waitMs <= maxRetryAfterWaitMs && waitMs < remainingMs;
+      }
+      case 'duplicate-tolerant':
+        return duplicateTolerant[retryClass];
+      case 'duplicate-tolerant-5xx':
+        return duplicateTolerant[retryClass] && ((error as CircleError).status ?? 0) >= 500;
+      default:
+        return false;
     }
-    const beforeSend =
-      (error instanceof UpstreamConnectionError || error instanceof UpstreamTimeoutError) && error.beforeSend;
-    if (beforeSend) return true;
-    if (retryClass === 'issue') return false;
-    const serverSide = error instanceof ContractViolationError && (error.status ?? 0) >= 500;
-    return (
-      error instanceof UpstreamError ||
-      serverSide ||
-      error instanceof UpstreamTimeoutError ||
-      error instanceof UpstreamConnectionError
-    );
   }
 
   function noteRateLimited(error: RateLimitedError) {
@@ -192,7 +210,7 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
 
   function translate(error: unknown, callerSignal: AbortSignal | undefined): CircleError {
     if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-      return new UpstreamUnavailableError();
+      return new CircuitOpenError();
     }
     if (callerSignal?.aborted) return new AbortedError({ cause: error });
     if (error instanceof RateLimitedError) noteRateLimited(error);

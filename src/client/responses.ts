@@ -8,9 +8,9 @@ import {
   MemberNotFoundError,
   NotEligibleError,
   RateLimitedError,
+  ServerFaultError,
   TokenExpiredError,
-  UpstreamError,
-  UpstreamFailureError,
+  UnprocessableError,
 } from './errors.js';
 
 /** The four upstream endpoints, by the operation they perform. */
@@ -80,7 +80,7 @@ export function parseSuccess<T>(schema: z.ZodType<T>, response: UpstreamResponse
  * Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date), or undefined when the
  * header is absent or unreadable.
  */
-export function parseRetryAfter(header: string | undefined, now = Date.now()): number | undefined {
+function parseRetryAfter(header: string | undefined, now = Date.now()): number | undefined {
   if (header === undefined || header.trim() === '') return undefined;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
@@ -114,7 +114,7 @@ export function mapErrorResponse(
   const details = { status, upstreamMessage };
   const missing = missingParameter.test(upstreamMessage) || missingParameter.test(detail);
 
-  if (status >= 500) return new UpstreamError(details);
+  if (status >= 500) return new ServerFaultError(details);
   switch (status) {
     case 401:
       if ((endpoint === 'refresh' || endpoint === 'revokeRefresh') && /expired/i.test(upstreamMessage)) {
@@ -133,7 +133,7 @@ export function mapErrorResponse(
         if (/expired/i.test(upstreamMessage)) return new TokenExpiredError('access', details);
         if (/invalid|not found/i.test(upstreamMessage)) return new InvalidTokenError('access', details);
       }
-      return new UpstreamFailureError(details);
+      return new UnprocessableError(details);
     default:
       return new ContractViolationError(`undocumented status ${status}`, details);
   }

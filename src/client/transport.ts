@@ -34,13 +34,12 @@ export interface UpstreamRequest {
 }
 
 export interface Transport {
-  readonly origin: string;
   send(req: UpstreamRequest): Promise<UpstreamResponse>;
   /** Closes the pool this transport created; an injected dispatcher is left to its owner. */
   close(): Promise<void>;
 }
 
-export const DEFAULT_BASE_URL = 'https://app.circle.so';
+const DEFAULT_BASE_URL = 'https://app.circle.so';
 
 // Errors that can only happen before a byte of the request left this process.
 const connectPhaseCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -80,7 +79,6 @@ export function createTransport(options: TransportOptions): Transport {
   const authorization = `Bearer ${options.appToken}`;
 
   return {
-    origin,
     async send(req) {
       let response: Dispatcher.ResponseData;
       try {
@@ -164,7 +162,7 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** undici and socket errors to the taxonomy; the call layer handles aborts before this runs. */
-export function classifyNetworkError(error: unknown): CircleError {
+function classifyNetworkError(error: unknown): CircleError {
   const code = errorCode(error);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':

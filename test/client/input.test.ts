@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClient } from '../../src/client/index.js';
+import { createClient } from '../../src/client/sdk.js';
 
 // No interceptor is registered and the network is disabled: any request that left the client would
 // fail with UPSTREAM_CONNECTION, so INVALID_INPUT proves the call stopped before the network.

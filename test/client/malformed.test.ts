@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CircleClient, createClient } from '../../src/client/index.js';
+import { type CircleClient, createClient } from '../../src/client/sdk.js';
 
 const origin = 'https://circle.test';
 let agent: MockAgent;

@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientOptions, createClient } from '../../src/client/index.js';
+import { type ClientOptions, createClient } from '../../src/client/sdk.js';
 import type { QueuedFault } from '../../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 
@@ -44,10 +44,10 @@ async function liveRefreshToken() {
 const error503: QueuedFault = { kind: 'error', status: 503, html: false };
 
 describe('token issue (auth_token) is never retried once the request may have reached Circle', () => {
-  it('answers a 503 with UPSTREAM_ERROR after exactly one call', async () => {
+  it('answers a 503 with SERVER_FAULT after exactly one call', async () => {
     script(error503);
     await expect(client().api.issueMemberToken({ email: 'ada@example.com' })).rejects.toMatchObject({
-      code: 'UPSTREAM_ERROR',
+      code: 'SERVER_FAULT',
       status: 503,
     });
     expect(sandbox.stats().calls.authToken).toBe(1);
@@ -112,7 +112,7 @@ describe('refresh is retried once on 5xx or timeout', () => {
   it('gives up after two calls', async () => {
     const token = await liveRefreshToken();
     script(error503, error503, error503);
-    await expect(client().api.refreshAccessToken(token)).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    await expect(client().api.refreshAccessToken(token)).rejects.toMatchObject({ code: 'SERVER_FAULT' });
     expect(sandbox.stats().calls.refresh).toBe(2);
   });
 
@@ -135,7 +135,7 @@ describe('revokes are retried with backoff, within bounds', () => {
   it('stops at revokeMaxAttempts', async () => {
     script(...Array.from({ length: 10 }, () => error503));
     await expect(client({ revokeMaxAttempts: 3 }).api.revokeAccessToken('eyJ.a.b')).rejects.toMatchObject({
-      code: 'UPSTREAM_ERROR',
+      code: 'SERVER_FAULT',
     });
     expect(sandbox.stats().calls.revokeAccess).toBe(3);
   });
@@ -183,18 +183,37 @@ describe('429 handling', () => {
   });
 });
 
+describe('the readiness probe is never retried', () => {
+  it('answers a 429 with RATE_LIMITED after exactly one call, even with a Retry-After of 0', async () => {
+    script({ kind: 'rateLimit', retryAfterSeconds: 0 });
+    await expect(client().api.probe()).rejects.toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect(sandbox.stats().calls.revokeAccess).toBe(1);
+  });
+
+  it('answers a 503 with SERVER_FAULT after exactly one call', async () => {
+    script(error503);
+    await expect(client().api.probe()).rejects.toMatchObject({ code: 'SERVER_FAULT', status: 503 });
+    expect(sandbox.stats().calls.revokeAccess).toBe(1);
+  });
+
+  it('resolves when Circle accepts the app token, minting nothing', async () => {
+    await expect(client().api.probe()).resolves.toBeUndefined();
+    expect(sandbox.stats().calls).toMatchObject({ authToken: 0, revokeAccess: 1 });
+  });
+});
+
 describe('circuit breaker', () => {
   it('opens after consecutive failures, fails fast, and closes after a good trial call', async () => {
     const c = client({ breakerThreshold: 3, breakerHalfOpenAfterMs: 200 });
     script(error503, error503, error503);
     for (let i = 0; i < 3; i++) {
       await expect(c.api.issueMemberToken({ email: 'ada@example.com' })).rejects.toMatchObject({
-        code: 'UPSTREAM_ERROR',
+        code: 'SERVER_FAULT',
       });
     }
     expect(c.breakerState()).toBe('open');
     await expect(c.api.issueMemberToken({ email: 'ada@example.com' })).rejects.toMatchObject({
-      code: 'UPSTREAM_UNAVAILABLE',
+      code: 'CIRCUIT_OPEN',
       message: 'Circle is unavailable (circuit open after repeated failures); failing fast.',
     });
     expect(sandbox.stats().calls.authToken).toBe(3);

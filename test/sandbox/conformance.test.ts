@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CircleClient, createClient } from '../../src/client/index.js';
+import { type CircleClient, createClient } from '../../src/client/sdk.js';
 import { ManualClock, type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { expectations } from '../support/contract-expectations.js';
 import { documentedResponses, openapi } from '../support/openapi.js';

@@ -1,13 +1,13 @@
-import { type CallOptions, type CircleApi, createApi } from './endpoints.js';
+import type { CallOptions } from './endpoints.js';
 import { isCircleError } from './errors.js';
-import { createResilience, type ResilienceOptions } from './resilience.js';
 import type { MemberAPIToken, RefreshedAccessToken } from './responses.js';
-import { createTransport, type TransportOptions } from './transport.js';
+import { type ClientOptions, createUpstream, type Upstream } from './upstream.js';
 
-export type { CallOptions, CircleApi, MemberIdentifier } from './endpoints.js';
+// The SDK's public types, so a user of the drop-in imports from one module.
+export type { CallOptions, MemberIdentifier } from './endpoints.js';
+export type { CircleErrorCode } from './errors.js';
 export type { MemberAPIToken, RefreshedAccessToken } from './responses.js';
-
-export type ClientOptions = TransportOptions & ResilienceOptions;
+export type { ClientOptions } from './upstream.js';
 
 /** What the SDK's revoke methods resolve to when Circle answers with an error. */
 export interface FailedRequest {
@@ -17,10 +17,10 @@ export interface FailedRequest {
 
 /**
  * A drop-in for `@circleco/headless-server-sdk`'s client: the same six methods, arguments and
- * resolved shapes, plus `api` (one typed function per endpoint, which rejects on every failure),
- * `breakerState()` and `close()`.
+ * resolved shapes, plus what `Upstream` has: `api` (one typed function per endpoint, which rejects
+ * on every failure), `breakerState()` and `close()`. The gateway itself needs only `Upstream`.
  */
-export interface CircleClient {
+export interface CircleClient extends Upstream {
   getMemberAPITokenFromCommunityMemberId(memberId: number, options?: CallOptions): Promise<MemberAPIToken>;
   getMemberAPITokenFromEmail(email: string, options?: CallOptions): Promise<MemberAPIToken>;
   getMemberAPITokenFromSSOId(ssoId: string, options?: CallOptions): Promise<MemberAPIToken>;
@@ -32,10 +32,6 @@ export interface CircleClient {
   revokeRefreshToken(refreshToken: string, options?: CallOptions): Promise<null | FailedRequest>;
   /** Resolves to `null` once revoked, or to `{ success: false, message }` when Circle answers with an error. */
   revokeMemberAPIToken(accessToken: string, options?: CallOptions): Promise<null | FailedRequest>;
-  readonly api: CircleApi;
-  breakerState(): 'closed' | 'open' | 'half-open';
-  /** Closes the connection pool (not an injected dispatcher). */
-  close(): Promise<void>;
 }
 
 /**
@@ -55,10 +51,10 @@ async function sdkRevoke(revoke: Promise<void>): Promise<null | FailedRequest> {
 }
 
 export function createClient(options: ClientOptions): CircleClient {
-  const transport = createTransport(options);
-  const resilience = createResilience(options);
-  const api = createApi(transport, resilience);
+  const upstream = createUpstream(options);
+  const { api } = upstream;
   return {
+    ...upstream,
     getMemberAPITokenFromCommunityMemberId: (communityMemberId, o) =>
       api.issueMemberToken({ communityMemberId }, o),
     getMemberAPITokenFromEmail: (email, o) => api.issueMemberToken({ email }, o),
@@ -66,8 +62,5 @@ export function createClient(options: ClientOptions): CircleClient {
     getMemberAPITokenFromRefreshToken: (refreshToken, o) => api.refreshAccessToken(refreshToken, o),
     revokeRefreshToken: (refreshToken, o) => sdkRevoke(api.revokeRefreshToken(refreshToken, o)),
     revokeMemberAPIToken: (accessToken, o) => sdkRevoke(api.revokeAccessToken(accessToken, o)),
-    api,
-    breakerState: () => resilience.breakerState(),
-    close: () => transport.close(),
   };
 }
