@@ -1,28 +1,36 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { AuthUnavailableError, type Caller, createAuthenticator } from './auth/callers.js';
-import type { CircleClient, RefreshedAccessToken } from './client/index.js';
-import type { AuthConfig, GatewayConfig } from './config.js';
-import type { Limits } from './limits/index.js';
-import { createLoaders } from './loaders/index.js';
+import { AuthUnavailableError, createAuthenticator } from './auth/callers.js';
+import { errorTraits } from './client/errors.js';
+import type { Upstream } from './client/upstream.js';
+import type { AuthConfig, GatewayConfig } from './config/load.js';
+import type { Caller } from './domain/types.js';
+import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
 import { requestIdOf } from './plugins/use-request-id.js';
+import type { RateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
-import { answeredByMember, configurationFaults } from './schema/results.js';
 
 export interface ContextDeps {
   config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'> & {
     auth: AuthConfig;
     openAccess: boolean;
   };
-  client: CircleClient;
+  client: Upstream;
   logger: Logger;
-  limits: Limits;
+  rateLimits: RateLimits;
   /** Shared by all requests on purpose: concurrent refreshes of one token make one upstream call. */
   refreshFlights: SingleFlight<RefreshedAccessToken>;
 }
+
+/** What an upstream failure is logged as, by the log level of its code (client/errors.ts). */
+const upstreamLogMessages = {
+  debug: 'upstream answered with an expected outcome',
+  warn: 'upstream call failed',
+  error: 'Circle rejected the app token: check CIRCLE_APP_TOKEN and the plan',
+} as const;
 
 /**
  * The per-request context: the request id, the authenticated caller (a wrong credential ends the
@@ -66,17 +74,12 @@ export function createContextFactory(deps: ContextDeps) {
         concurrency: config.upstreamConcurrency,
         maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
         refreshFlights: deps.refreshFlights,
-        limits: deps.limits,
+        rateLimits: deps.rateLimits,
         callerKey: caller.key,
         onUpstreamError: (error) => {
-          const entry = { requestId, code: error.code, status: error.status };
-          if (configurationFaults.has(error.code)) {
-            logger.error(entry, 'Circle rejected the app token: check CIRCLE_APP_TOKEN and the plan');
-          } else if (answeredByMember.has(error.code)) {
-            logger.debug(entry, 'upstream answered with an expected outcome');
-          } else {
-            logger.warn(entry, 'upstream call failed');
-          }
+          const level = errorTraits[error.code].logLevel;
+          if (!logger.isLevelEnabled(level)) return;
+          logger[level]({ requestId, code: error.code, status: error.status }, upstreamLogMessages[level]);
         },
       }),
     };

@@ -5,7 +5,7 @@ import { type DestinationStream, type Logger, pino } from 'pino';
  * Paths pino blanks in every log line. The gateway logs codes, statuses and request ids, never
  * tokens; this list is the second line of defence for anything that slips into a log object.
  */
-export const redactPaths = [
+const redactPaths = [
   'appToken',
   'accessToken',
   'refreshToken',
@@ -30,7 +30,7 @@ export const redactPaths = [
  * What a redacted value becomes: an email a short SHA-256 (so lines about one member can still be
  * correlated), anything else `[redacted]`.
  */
-export function censor(value: unknown, path: string[]): string {
+function censor(value: unknown, path: string[]): string {
   if (path.at(-1) === 'email' && typeof value === 'string') {
     return `sha256:${createHash('sha256').update(value.toLowerCase()).digest('hex').slice(0, 16)}`;
   }

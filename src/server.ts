@@ -2,20 +2,22 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { CircleClient, RefreshedAccessToken } from './client/index.js';
-import type { GatewayConfig } from './config.js';
+import type { Upstream } from './client/upstream.js';
+import type { GatewayConfig } from './config/load.js';
 import { createContextFactory } from './context.js';
 import { exampleOperations } from './graphiql.js';
-import { createLimits } from './limits/index.js';
+import type { RefreshedAccessToken } from './loaders/index.js';
 import { SingleFlight } from './loaders/single-flight.js';
 import { type Logger, yogaLogger } from './logger.js';
-import { useAbuseLimits } from './plugins/use-abuse-limits.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useDocumentLimits } from './plugins/use-document-limits.js';
 import { useErrorLogging } from './plugins/use-error-logging.js';
 import { useNoStore } from './plugins/use-no-store.js';
 import { usePostForTokens } from './plugins/use-post-for-tokens.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestId } from './plugins/use-request-id.js';
+import { createRateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 import { schema } from './schema/index.js';
 
@@ -28,14 +30,16 @@ export type GatewayOptions = Pick<
   | 'maxRequestBodyBytes'
   | 'corsOrigins'
   | 'auth'
-  | 'limits'
+  | 'documentLimits'
+  | 'rateLimits'
 > & {
   /** Sandbox mode with no caller authentication configured: anyone may get any member's tokens. */
   openAccess: boolean;
 };
 
 export interface GatewayDeps {
-  client: CircleClient;
+  /** The Circle client (`createUpstream`, or the SDK facade, which is one too). */
+  client: Upstream;
   logger: Logger;
   /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
   exampleMember?: { email: string; id: number; ssoId: string };
@@ -44,15 +48,18 @@ export interface GatewayDeps {
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 
 /**
- * The gateway as a yoga instance: `gateway.fetch(...)` in tests, `createServer(gateway)` in main.
- * Plugin order: request id and no-store first so every response (errors included) carries them;
- * the GET guard before execution; error logging before yoga's own masking (which runs last).
+ * The gateway as a yoga instance: `gateway.fetch(...)` in tests, a node:http server in main.
+ * Plugin order: graphql-jit first, as it supplies the executor; request id and no-store stamp every
+ * response, errors included (onResponse hooks run for every response wherever they stand); the body
+ * limit and CSRF check run when the request is parsed, before the document is; document limits and
+ * the GET guard run at parse and validation, before execution; error logging sees each original
+ * error before yoga's own masking, which yoga adds after every plugin listed here.
  */
 export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gateway {
   const { client, logger } = deps;
   // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
   const refreshFlights = new SingleFlight<RefreshedAccessToken>();
-  const limits = createLimits(config.limits);
+  const rateLimits = createRateLimits(config.rateLimits);
 
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -93,7 +100,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         }
       : false,
     renderGraphiQL,
-    context: createContextFactory({ config, client, logger, limits, refreshFlights }),
+    context: createContextFactory({ config, client, logger, rateLimits, refreshFlights }),
     plugins: [
       // Executes through queries compiled once per document (yoga caches parsed documents, and
       // the compiled query is cached by document): about a quarter less CPU per operation.
@@ -111,7 +118,8 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useNoStore(),
       useBodyLimit(config.maxRequestBodyBytes),
       useDisableIntrospection({ isDisabled: () => !config.introspection }),
-      ...useAbuseLimits(config.limits, config.introspection),
+      useCsrfPrevention(),
+      ...useDocumentLimits(config.documentLimits, config.introspection),
       usePostForTokens(),
       useReadiness(client),
       useErrorLogging(logger),

@@ -7,13 +7,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import type { AuthConfig } from '../config.js';
-
-/** Who is asking. Resolved once per request from its headers, before any resolver runs. */
-export type Caller =
-  | { kind: 'anonymous'; key: string }
-  | { kind: 'backend'; name: string; key: string }
-  | { kind: 'member'; key: string; email?: string; ssoId?: string; memberId?: number };
+import type { AuthConfig } from '../config/load.js';
+import type { Caller } from '../domain/types.js';
 
 /** A credential was presented and is not valid: the whole request is refused (401), nothing runs. */
 export function unauthenticated(message: string): GraphQLError {

@@ -1,5 +1,4 @@
-import type { MemberLookup } from '../loaders/index.js';
-import type { Caller } from './callers.js';
+import type { Caller, MemberLookup } from '../domain/types.js';
 
 /**
  * Whether a caller may get tokens for the member identified by `by` and `value`: a trusted backend

@@ -1,15 +1,15 @@
 import DataLoader from 'dataloader';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { type CircleError, isCircleError } from '../client/errors.js';
-import type { CircleApi, MemberAPIToken, MemberIdentifier, RefreshedAccessToken } from '../client/index.js';
-import type { Limits } from '../limits/index.js';
-import { RateLimited, toResultError } from '../schema/results.js';
+import type { CircleApi, MemberIdentifier } from '../client/endpoints.js';
+import { type CircleError, isCircleError, traitsOf } from '../client/errors.js';
+import type { MemberAPIToken, RefreshedAccessToken } from '../client/responses.js';
+import { RateLimitedResult, toOutcome } from '../domain/outcomes.js';
+import type { MemberLookup, TokenRevoked } from '../domain/types.js';
+import type { RateLimits } from '../rate-limits/index.js';
 import { type SingleFlight, tokenKey } from './single-flight.js';
 
-export type MemberLookup = 'ID' | 'EMAIL' | 'SSO';
-export interface TokenRevoked {
-  revoked: true;
-}
+/** What the loaders resolve to, as Circle sent it (snake_case): the schema's object types expose these. */
+export type { MemberAPIToken, RefreshedAccessToken };
 
 /** What the loaders of every request share: the client, bounds, and the cross-request refresh flights. */
 export interface LoaderDeps {
@@ -20,7 +20,7 @@ export interface LoaderDeps {
   maxCallsPerOperation: number;
   refreshFlights: SingleFlight<RefreshedAccessToken>;
   /** Rate limits shared across requests, and the key of the caller they are counted for. */
-  limits: Limits;
+  rateLimits: RateLimits;
   callerKey: string;
   /** Sees every upstream failure (for logs and metrics); never changes the outcome. */
   onUpstreamError?: (error: CircleError) => void;
@@ -48,9 +48,6 @@ function identifier(key: string): MemberIdentifier {
   return { ssoId: value };
 }
 
-/** RFC 7009: a token that is already unusable is as revoked as a live one that we revoke now. */
-const alreadyUnusable = new Set(['INVALID_TOKEN', 'TOKEN_EXPIRED']);
-
 /**
  * Built per request, never shared between requests or callers. Each batch function returns one
  * value or one Error per key, in the keys' order (DataLoader's contract); distinct keys run
@@ -63,18 +60,18 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
   async function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
     if (calls >= deps.maxCallsPerOperation) {
-      return new RateLimited(
+      return new RateLimitedResult(
         0,
         `This operation needs more than ${deps.maxCallsPerOperation} calls to Circle; split it into smaller operations.`,
       );
     }
     calls += 1;
-    const spent = await deps.limits.admitUpstream();
+    const spent = await deps.rateLimits.admitUpstream();
     if (spent) return spent;
     limit ??= pLimit(deps.concurrency);
     return limit(call).catch((error: unknown) => {
       if (isCircleError(error)) deps.onUpstreamError?.(error);
-      const translated = toResultError(error);
+      const translated = toOutcome(error);
       return translated instanceof Error ? translated : new Error('Unexpected upstream failure.');
     });
   }
@@ -89,7 +86,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       try {
         await run(token);
       } catch (error) {
-        if (!(isCircleError(error) && alreadyUnusable.has(error.code))) throw error;
+        // RFC 7009: a token that is already unusable is as revoked as a live one revoked now.
+        if (traitsOf(error)?.alreadyUnusable !== true) throw error;
       }
       return { revoked: true };
     });
@@ -115,7 +113,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
   /** Admits one field (caller and subject limits), then loads. Subjects are hashed: no email or token is kept. */
   async function admitted<T>(loader: () => DataLoader<string, T>, key: string, subject = key): Promise<T> {
-    const denied = await deps.limits.admitField(deps.callerKey, tokenKey(subject));
+    const denied = await deps.rateLimits.admitField(deps.callerKey, tokenKey(subject));
     if (denied) throw denied;
     return loader().load(key);
   }

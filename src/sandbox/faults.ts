@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 const rate = z.number().min(0).max(1);
 
-export const queuedFaultSchema = z.discriminatedUnion('kind', [
+const queuedFaultSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('error'),
     status: z.number().int().min(500).max(599).default(503),
@@ -22,7 +22,7 @@ export const queuedFaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('raw'), status: z.number().int().min(100).max(599), body: z.string() }),
 ]);
 
-export const faultsSchema = z
+const faultsSchema = z
   .object({
     /** Added to every answer, in ms. */
     latencyMs: z.number().int().min(0).max(600_000).default(0),

@@ -25,8 +25,8 @@ export const messages = {
   memberOfTokenNotFound: 'Community member associated with the access token not found.',
 } as const;
 
-export const ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
-export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
+const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface Clock {
   now(): number;

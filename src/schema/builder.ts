@@ -4,10 +4,10 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import FederationPlugin from '@pothos/plugin-federation';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import type { Caller } from '../auth/callers.js';
 import { mayGetTokensFor } from '../auth/rules.js';
-import type { Loaders, MemberLookup } from '../loaders/index.js';
-import { InvalidInput } from './results.js';
+import { InvalidInputResult } from '../domain/outcomes.js';
+import type { Caller, MemberLookup } from '../domain/types.js';
+import type { Loaders } from '../loaders/index.js';
 
 /** What every resolver gets: the request's loaders and nothing that knows HTTP or undici. */
 export interface Context {
@@ -44,7 +44,7 @@ export const builder = new SchemaBuilder<{
       const issue = result.issues[0];
       const segment = issue?.path?.[0];
       const argument = String(typeof segment === 'object' ? segment.key : (segment ?? 'input'));
-      return new InvalidInput(argument, issue?.message ?? 'invalid value');
+      return new InvalidInputResult(argument, issue?.message ?? 'invalid value');
     },
   },
 });

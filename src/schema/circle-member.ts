@@ -1,5 +1,5 @@
-import type { MemberAPIToken } from '../client/index.js';
-import type { MemberLookup } from '../loaders/index.js';
+import type { MemberLookup } from '../domain/types.js';
+import type { MemberAPIToken } from '../loaders/index.js';
 import { builder, type Context } from './builder.js';
 import { MemberTokenType, memberTokenErrors, notAuthorized } from './member-token.js';
 
@@ -30,7 +30,7 @@ function tokenOf(ref: CircleMemberRef, context: Context): Promise<MemberAPIToken
   return ref.token;
 }
 
-export const CircleMemberType = builder.objectRef<CircleMemberRef>('CircleMember').implement({
+const CircleMemberType = builder.objectRef<CircleMemberRef>('CircleMember').implement({
   description:
     'A Circle community member, as other subgraphs refer to it. Resolve `token` to get their tokens.',
   fields: (t) => ({

@@ -1,16 +1,16 @@
-import { builder } from './builder.js';
 import {
   type ErrorCode,
+  type ErrorResult,
   errorCodes,
-  Forbidden,
-  InvalidInput,
-  InvalidToken,
-  MemberNotFound,
-  RateLimited,
-  type ResultError,
-  TokenExpired,
-  UpstreamUnavailable,
-} from './results.js';
+  ForbiddenResult,
+  InvalidInputResult,
+  InvalidTokenResult,
+  MemberNotFoundResult,
+  RateLimitedResult,
+  TokenExpiredResult,
+  UpstreamUnavailableResult,
+} from '../domain/outcomes.js';
+import { builder } from './builder.js';
 
 const codeDescriptions: Record<ErrorCode, string> = {
   MEMBER_NOT_FOUND: 'No Circle community member matches the identifier.',
@@ -22,12 +22,12 @@ const codeDescriptions: Record<ErrorCode, string> = {
   UPSTREAM_UNAVAILABLE: 'Circle could not be reached or failed; nothing is known to have changed.',
 };
 
-export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Stable machine-readable codes of the expected failures.',
   values: Object.fromEntries(errorCodes.map((code) => [code, { description: codeDescriptions[code] }])),
 });
 
-export const ErrorInterface = builder.interfaceRef<ResultError>('Error').implement({
+const ErrorInterface = builder.interfaceRef<ErrorResult>('Error').implement({
   description: 'An expected failure. Query `... on Error { code message }` on any result union.',
   fields: (t) => ({
     code: t.field({ type: ErrorCodeEnum, description: 'Stable code to branch on.', resolve: (e) => e.code }),
@@ -37,7 +37,7 @@ export const ErrorInterface = builder.interfaceRef<ResultError>('Error').impleme
   }),
 });
 
-function errorType(cls: new () => ResultError, name: string, description: string) {
+function errorType(cls: new () => ErrorResult, name: string, description: string) {
   return builder.objectType(cls, {
     name,
     description,
@@ -47,27 +47,27 @@ function errorType(cls: new () => ResultError, name: string, description: string
   });
 }
 
-errorType(MemberNotFound, 'MemberNotFound', codeDescriptions.MEMBER_NOT_FOUND);
-errorType(InvalidToken, 'InvalidToken', codeDescriptions.INVALID_TOKEN);
-errorType(TokenExpired, 'TokenExpired', codeDescriptions.TOKEN_EXPIRED);
-errorType(Forbidden, 'Forbidden', codeDescriptions.FORBIDDEN);
-errorType(UpstreamUnavailable, 'UpstreamUnavailable', codeDescriptions.UPSTREAM_UNAVAILABLE);
+errorType(MemberNotFoundResult, 'MemberNotFound', codeDescriptions.MEMBER_NOT_FOUND);
+errorType(InvalidTokenResult, 'InvalidToken', codeDescriptions.INVALID_TOKEN);
+errorType(TokenExpiredResult, 'TokenExpired', codeDescriptions.TOKEN_EXPIRED);
+errorType(ForbiddenResult, 'Forbidden', codeDescriptions.FORBIDDEN);
+errorType(UpstreamUnavailableResult, 'UpstreamUnavailable', codeDescriptions.UPSTREAM_UNAVAILABLE);
 
-builder.objectType(InvalidInput, {
+builder.objectType(InvalidInputResult, {
   name: 'InvalidInput',
   description: codeDescriptions.INVALID_INPUT,
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof InvalidInput,
+  isTypeOf: (value) => value instanceof InvalidInputResult,
   fields: (t) => ({
     argument: t.exposeString('argument', { description: 'The argument at fault.' }),
   }),
 });
 
-builder.objectType(RateLimited, {
+builder.objectType(RateLimitedResult, {
   name: 'RateLimited',
   description: codeDescriptions.RATE_LIMITED,
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof RateLimited,
+  isTypeOf: (value) => value instanceof RateLimitedResult,
   fields: (t) => ({
     retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
       description: 'Seconds to wait before retrying; 0 when retrying the same operation cannot help.',

@@ -1,10 +1,16 @@
 import { unauthenticated } from '../auth/callers.js';
-import type { MemberAPIToken } from '../client/index.js';
+import {
+  ForbiddenResult,
+  InvalidInputResult,
+  MemberNotFoundResult,
+  RateLimitedResult,
+  UpstreamUnavailableResult,
+} from '../domain/outcomes.js';
+import type { MemberAPIToken } from '../loaders/index.js';
 import { builder, type Context } from './builder.js';
-import { Forbidden, InvalidInput, MemberNotFound, RateLimited, UpstreamUnavailable } from './results.js';
 import { memberLookupArgs } from './validation.js';
 
-export const MemberLookupEnum = builder.enumType('MemberLookup', {
+const MemberLookupEnum = builder.enumType('MemberLookup', {
   description: 'Which identifier `value` is.',
   values: {
     ID: { description: 'Circle community member id (a positive integer, as a string).' },
@@ -47,11 +53,17 @@ export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').
 export function notAuthorized(context: Context): Error {
   return context.caller.kind === 'anonymous'
     ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
-    : new Forbidden();
+    : new ForbiddenResult();
 }
 
 /** The error types a member-token lookup can end in (shared with the federation entity). */
-export const memberTokenErrors = [InvalidInput, MemberNotFound, Forbidden, RateLimited, UpstreamUnavailable];
+export const memberTokenErrors = [
+  InvalidInputResult,
+  MemberNotFoundResult,
+  ForbiddenResult,
+  RateLimitedResult,
+  UpstreamUnavailableResult,
+];
 
 builder.queryField('memberToken', (t) =>
   t.field({

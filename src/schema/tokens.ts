@@ -1,10 +1,16 @@
-import type { RefreshedAccessToken } from '../client/index.js';
-import type { TokenRevoked } from '../loaders/index.js';
+import {
+  InvalidInputResult,
+  InvalidTokenResult,
+  RateLimitedResult,
+  TokenExpiredResult,
+  UpstreamUnavailableResult,
+} from '../domain/outcomes.js';
+import type { TokenRevoked } from '../domain/types.js';
+import type { RefreshedAccessToken } from '../loaders/index.js';
 import { builder } from './builder.js';
-import { InvalidInput, InvalidToken, RateLimited, TokenExpired, UpstreamUnavailable } from './results.js';
 import { tokenArg } from './validation.js';
 
-export const AccessTokenType = builder.objectRef<RefreshedAccessToken>('AccessToken').implement({
+const AccessTokenType = builder.objectRef<RefreshedAccessToken>('AccessToken').implement({
   description: 'A new access token. The refresh token used stays valid (Circle does not rotate it).',
   fields: (t) => ({
     accessToken: t.exposeString('access_token', { description: 'JWT for the Circle member API.' }),
@@ -16,7 +22,7 @@ export const AccessTokenType = builder.objectRef<RefreshedAccessToken>('AccessTo
   }),
 });
 
-export const TokenRevokedType = builder.objectRef<TokenRevoked>('TokenRevoked').implement({
+const TokenRevokedType = builder.objectRef<TokenRevoked>('TokenRevoked').implement({
   description:
     'The token can no longer be used. As in RFC 7009, a token that was already unusable (unknown, expired, revoked) gives the same answer.',
   fields: (t) => ({
@@ -32,7 +38,13 @@ builder.mutationField('refreshToken', (t) =>
       refreshToken: t.arg.string({ required: true, description: 'The refresh token.', validate: tokenArg }),
     },
     errors: {
-      types: [InvalidInput, InvalidToken, TokenExpired, RateLimited, UpstreamUnavailable],
+      types: [
+        InvalidInputResult,
+        InvalidTokenResult,
+        TokenExpiredResult,
+        RateLimitedResult,
+        UpstreamUnavailableResult,
+      ],
       union: { name: 'RefreshTokenResult', description: 'A new access token, or why not.' },
     },
     resolve: (_root, args, context) => context.loaders.refresh(args.refreshToken),
@@ -47,7 +59,7 @@ builder.mutationField('revokeRefreshToken', (t) =>
       refreshToken: t.arg.string({ required: true, description: 'The refresh token.', validate: tokenArg }),
     },
     errors: {
-      types: [InvalidInput, RateLimited, UpstreamUnavailable],
+      types: [InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult],
       union: {
         name: 'RevokeRefreshTokenResult',
         description: 'Revoked, or why that could not be confirmed.',
@@ -65,7 +77,7 @@ builder.mutationField('revokeAccessToken', (t) =>
       accessToken: t.arg.string({ required: true, description: 'The access token.', validate: tokenArg }),
     },
     errors: {
-      types: [InvalidInput, RateLimited, UpstreamUnavailable],
+      types: [InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult],
       union: { name: 'RevokeAccessTokenResult', description: 'Revoked, or why that could not be confirmed.' },
     },
     resolve: (_root, args, context) => context.loaders.revokeAccess(args.accessToken),

@@ -2,8 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { memberTokenFields, revokedFields, type Stack, startStack, testLimits } from '../support/stack.js';
+import { loadConfig } from '../../src/config/load.js';
+import {
+  memberTokenFields,
+  revokedFields,
+  type Stack,
+  startStack,
+  testRateLimits,
+} from '../support/stack.js';
 
 const apiKey = 'k-billing-0123456789abcdef';
 const secret = 'a-member-jwt-secret-of-at-least-32-chars!';
@@ -283,7 +289,7 @@ describe('rate limits count resolved fields, so aliases cannot get around them',
       gateway: {
         openAccess: false,
         auth: { apiKeys: new Map([['billing', apiKey]]) },
-        limits: { ...testLimits, perCallerPerMinute: 3 },
+        rateLimits: { ...testRateLimits, perCallerPerMinute: 3 },
       },
     });
     try {
@@ -306,7 +312,9 @@ describe('rate limits count resolved fields, so aliases cannot get around them',
   });
 
   it('limits a member, even asked for through aliases that make one upstream call', async () => {
-    const limited = await startStack({ gateway: { limits: { ...testLimits, perMemberPerMinute: 2 } } });
+    const limited = await startStack({
+      gateway: { rateLimits: { ...testRateLimits, perMemberPerMinute: 2 } },
+    });
     try {
       const query = `{ ${[0, 1, 2].map((i) => `a${i}: memberToken(by: EMAIL, value: "${i === 2 ? 'ADA' : 'ada'}@example.com") { ${memberTokenFields} }`).join(' ')} }`;
       const results = Object.values((await limited.post(query)).body.data ?? {});
@@ -320,7 +328,9 @@ describe('rate limits count resolved fields, so aliases cannot get around them',
   });
 
   it('keeps the whole gateway within its share of Circle’s budget', async () => {
-    const limited = await startStack({ gateway: { limits: { ...testLimits, circleBudgetPer5Min: 2 } } });
+    const limited = await startStack({
+      gateway: { rateLimits: { ...testRateLimits, circleBudgetPer5Min: 2 } },
+    });
     try {
       const query = `{ ${['ada', 'grace', 'alan'].map((n, i) => `a${i}: memberToken(by: EMAIL, value: "${n}@example.com") { ${memberTokenFields} }`).join(' ')} }`;
       const results = Object.values((await limited.post(query)).body.data ?? {});
@@ -375,6 +385,6 @@ describe('start-up refuses an unsafe or unclear configuration', () => {
       GATEWAY_API_KEYS: `billing:${apiKey}`,
     });
     expect(config.auth.apiKeys.get('billing')).toBe(apiKey);
-    expect(config.limits.circleBudgetPer5Min).toBe(1800);
+    expect(config.rateLimits.circleBudgetPer5Min).toBe(1800);
   });
 });

@@ -1,16 +1,20 @@
-import { type ClientOptions, createClient } from '../../src/client/index.js';
-import type { LimitsConfig } from '../../src/config.js';
+import { type ClientOptions, createClient } from '../../src/client/sdk.js';
+import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
 
-/** The production document limits; rate limits and the Circle budget out of the way unless a test sets them. */
-export const testLimits: LimitsConfig = {
+/** The production document limits. */
+export const testDocumentLimits: DocumentLimitsConfig = {
   maxDepth: 10,
   maxAliases: 50,
   maxTokens: 2000,
   maxDirectives: 10,
   maxCost: 5000,
+};
+
+/** Rate limits and the Circle budget out of the way unless a test sets them. */
+export const testRateLimits: RateLimitsConfig = {
   perCallerPerMinute: 100_000,
   perMemberPerMinute: 100_000,
   circleBudgetPer5Min: 0,
@@ -59,7 +63,8 @@ export async function startStack(options: StackOptions = {}) {
       corsOrigins: [],
       openAccess: true,
       auth: { apiKeys: new Map() },
-      limits: testLimits,
+      documentLimits: testDocumentLimits,
+      rateLimits: testRateLimits,
       ...options.gateway,
     },
     { client, logger, exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' } },

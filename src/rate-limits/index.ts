@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { LimitsConfig } from '../config.js';
-import { RateLimited } from '../schema/results.js';
+import type { RateLimitsConfig } from '../config/load.js';
+import { RateLimitedResult } from '../domain/outcomes.js';
 
 /**
  * Rate limits, shared by all requests of this process (rate-limiter-flexible; its Redis limiter
@@ -10,11 +10,11 @@ import { RateLimited } from '../schema/results.js';
  * - a gateway-wide budget of upstream calls, to stay under Circle's 2000 requests per 5 minutes
  *   per IP instead of collecting its 429s.
  */
-export interface Limits {
+export interface RateLimits {
   /** Counts one field for the caller and the subject; a RateLimited result when either is spent. */
-  admitField(callerKey: string, subjectKey: string): Promise<RateLimited | undefined>;
+  admitField(callerKey: string, subjectKey: string): Promise<RateLimitedResult | undefined>;
   /** Counts one upstream call against the gateway-wide budget. */
-  admitUpstream(): Promise<RateLimited | undefined>;
+  admitUpstream(): Promise<RateLimitedResult | undefined>;
 }
 
 async function consume(limiter: RateLimiterMemory | undefined, key: string, message: (s: number) => string) {
@@ -25,11 +25,11 @@ async function consume(limiter: RateLimiterMemory | undefined, key: string, mess
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
     const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    return new RateLimited(seconds, message(seconds));
+    return new RateLimitedResult(seconds, message(seconds));
   }
 }
 
-export function createLimits(config: LimitsConfig): Limits {
+export function createRateLimits(config: RateLimitsConfig): RateLimits {
   const perCaller = new RateLimiterMemory({ points: config.perCallerPerMinute, duration: 60 });
   const perMember = new RateLimiterMemory({ points: config.perMemberPerMinute, duration: 60 });
   const budget =

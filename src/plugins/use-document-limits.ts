@@ -4,26 +4,16 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
-import type { LimitsConfig } from '../config.js';
+import type { DocumentLimitsConfig } from '../config/load.js';
 
 /**
- * Document limits from graphql-armor (depth, aliases, tokens, directives, cost), checked before
- * anything runs; field suggestions hidden when introspection is off (they would leak the schema);
- * and CSRF prevention: a POST a browser can send without a preflight (form or text/plain) needs
- * the `x-graphql-yoga-csrf` header. GET is not covered here because usePostForTokens allows only
- * introspection over GET, which has no effect to forge.
+ * What one GraphQL document may contain, from graphql-armor (tokens, depth, aliases, directives,
+ * cost), checked before anything runs; and field suggestions hidden when introspection is off
+ * (they would leak the schema).
  */
-export function useAbuseLimits(limits: LimitsConfig, introspection: boolean): Plugin[] {
-  const csrf = useCSRFPrevention();
+export function useDocumentLimits(limits: DocumentLimitsConfig, introspection: boolean): Plugin[] {
   return [
-    {
-      onRequestParse(payload) {
-        if (payload.request.method === 'GET') return;
-        return csrf.onRequestParse?.(payload);
-      },
-    },
     maxTokensPlugin({ n: limits.maxTokens }),
     // Inline fragments count as depth, so nesting them cannot get around the limit.
     maxDepthPlugin({ n: limits.maxDepth, flattenFragments: false }),

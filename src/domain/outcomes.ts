@@ -1,0 +1,107 @@
+import {
+  type CircleError,
+  errorTraits,
+  type InvalidInputError,
+  isCircleError,
+  type OutcomeCode,
+  type RateLimitedError,
+} from '../client/errors.js';
+
+/**
+ * The expected outcomes a caller sees as typed results (`... on Error { code message }`), and the
+ * one place where client errors become them, by the `outcome` column of the client's `errorTraits`.
+ * They live below the schema because the loaders and the rate limits return them; the schema only
+ * declares their GraphQL types. Messages are ours: no token, email, URL or upstream text.
+ */
+
+export const errorCodes = [
+  'MEMBER_NOT_FOUND',
+  'INVALID_INPUT',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'UPSTREAM_UNAVAILABLE',
+] as const satisfies readonly (OutcomeCode | 'FORBIDDEN')[];
+export type ErrorCode = (typeof errorCodes)[number];
+
+/** An expected failure, returned as a typed result rather than thrown as a GraphQL error. */
+export abstract class ErrorResult extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export class MemberNotFoundResult extends ErrorResult {
+  readonly code = 'MEMBER_NOT_FOUND' as const;
+  constructor() {
+    super('No Circle community member matches that identifier.');
+  }
+}
+
+export class InvalidInputResult extends ErrorResult {
+  readonly code = 'INVALID_INPUT' as const;
+  constructor(
+    readonly argument: string,
+    reason: string,
+  ) {
+    super(`Invalid ${argument}: ${reason}.`);
+  }
+}
+
+export class InvalidTokenResult extends ErrorResult {
+  readonly code = 'INVALID_TOKEN' as const;
+  constructor() {
+    super('The token is not valid: unknown, malformed or revoked.');
+  }
+}
+
+export class TokenExpiredResult extends ErrorResult {
+  readonly code = 'TOKEN_EXPIRED' as const;
+  constructor() {
+    super('The refresh token has expired; get a new member token.');
+  }
+}
+
+export class ForbiddenResult extends ErrorResult {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(message = 'You may not get tokens for that member.') {
+    super(message);
+  }
+}
+
+export class RateLimitedResult extends ErrorResult {
+  readonly code = 'RATE_LIMITED' as const;
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many requests to Circle; retry after ${retryAfterSeconds} s.`,
+  ) {
+    super(message);
+  }
+}
+
+export class UpstreamUnavailableResult extends ErrorResult {
+  readonly code = 'UPSTREAM_UNAVAILABLE' as const;
+  constructor() {
+    super('Circle is unavailable right now; try again shortly.');
+  }
+}
+
+/** Each outcome a client error can have, built from the error. */
+const results: Record<OutcomeCode, (error: CircleError) => ErrorResult> = {
+  INVALID_INPUT: (error) =>
+    new InvalidInputResult((error as InvalidInputError).argument, (error as InvalidInputError).reason),
+  MEMBER_NOT_FOUND: () => new MemberNotFoundResult(),
+  INVALID_TOKEN: () => new InvalidTokenResult(),
+  TOKEN_EXPIRED: () => new TokenExpiredResult(),
+  RATE_LIMITED: (error) => new RateLimitedResult((error as RateLimitedError).retryAfterSeconds),
+  UPSTREAM_UNAVAILABLE: () => new UpstreamUnavailableResult(),
+};
+
+/**
+ * The translation point: a client error to its typed result. Anything else, and a client error
+ * whose outcome is `null` (an aborted call), is returned unchanged, to be masked as unexpected.
+ */
+export function toOutcome(error: unknown): unknown {
+  if (!isCircleError(error)) return error;
+  const outcome = errorTraits[error.code].outcome;
+  return outcome === null ? error : results[outcome](error);
+}
