@@ -1,5 +1,31 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { withConfigurationTable } from '../../src/config/readme.js';
+import { type Declaration, schemaOf, type VariableName, variables } from '../../src/config/variables.js';
+
+describe('the configuration table (src/config/variables.ts)', () => {
+  it('is what the README shows (run `npm run docs` after changing it)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toBe(withConfigurationTable(readme));
+    for (const name of Object.keys(variables)) expect(readme).toContain(`| \`${name}\` |`);
+  });
+
+  it('shows each default as the code applies it', () => {
+    const names = Object.keys(variables) as VariableName[];
+    expect(names.length).toBe(36);
+    for (const name of names) {
+      const declared: Declaration = variables[name];
+      const parsed = schemaOf(name, { production: false, sandbox: false }).safeParse(undefined);
+      const value = parsed.success ? parsed.data : undefined;
+      const shown = /^`([^`]*)`/.exec(declared.shownDefault)?.[1];
+      if (!parsed.success) expect(declared.shownDefault, name).toMatch(/^required/);
+      else if (value === undefined || (Array.isArray(value) && value.length === 0))
+        expect(declared.shownDefault, name).toMatch(/^unset/);
+      else expect(shown, name).toBe(String(value));
+    }
+  });
+});
 
 describe('configuration', () => {
   it('has sane defaults: sandbox mode on loopback port 4000, GraphiQL on outside production', () => {

@@ -1,0 +1,183 @@
+import { loadMembers, type SandboxMember } from '../sandbox/members.js';
+import { type Mode, schemaOf, type ValueOf, type VariableName, variables } from './variables.js';
+
+/**
+ * The only reader of the environment, through the table in variables.ts. Each variable is checked
+ * where it enters; a bad one stops start-up with one line naming it, what was expected and what
+ * arrived (secrets are never echoed).
+ */
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type Env = Record<string, string | undefined>;
+
+function read<N extends VariableName>(env: Env, name: N, mode: Mode): ValueOf<N> {
+  const raw = env[name];
+  const parsed = schemaOf(name, mode).safeParse(raw === '' ? undefined : raw);
+  if (parsed.success) return parsed.data as ValueOf<N>;
+  const declared = variables[name];
+  const got =
+    raw === undefined
+      ? 'nothing'
+      : 'secret' in declared && declared.secret
+        ? `a value of ${raw.length} characters`
+        : JSON.stringify(raw);
+  throw new ConfigError(`${name}: expected ${declared.expected}, got ${got}`);
+}
+
+export interface SandboxConfig {
+  host: string;
+  port: number;
+  appToken: string;
+  members?: SandboxMember[];
+}
+
+export interface GatewayConfig {
+  /** Unset: sandbox mode, the embedded simulator starts and the gateway uses it. */
+  circleAppToken: string | undefined;
+  circleBaseUrl: string;
+  host: string;
+  port: number;
+  graphiql: boolean;
+  introspection: boolean;
+  logLevel: ValueOf<'LOG_LEVEL'>;
+  /** Overall deadline of one upstream call, retries included. */
+  upstreamTimeoutMs: number;
+  upstreamConnectTimeoutMs: number;
+  /** Sockets in the keep-alive pool to Circle. */
+  upstreamConnections: number;
+  /** Distinct upstream calls one GraphQL request runs at once. */
+  upstreamConcurrency: number;
+  /** Upstream calls one GraphQL operation may make; fields beyond get RATE_LIMITED. */
+  maxUpstreamCallsPerOperation: number;
+  /** Largest request body accepted, by Content-Length. */
+  maxRequestBodyBytes: number;
+  /** Browser origins allowed to call cross-origin: none (same-origin only), a list, or '*'. */
+  corsOrigins: string[] | '*';
+  /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
+  shutdownDrainMs: number;
+  auth: AuthConfig;
+  documentLimits: DocumentLimitsConfig;
+  rateLimits: RateLimitsConfig;
+  sandbox: SandboxConfig;
+}
+
+export interface AuthConfig {
+  /** Trusted backends: name → key (header `x-api-key`). */
+  apiKeys: Map<string, string>;
+  jwt?: {
+    /** HS256 shared secret, or a JWKS URL for RS/ES/EdDSA keys: exactly one. */
+    secret?: string;
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+    /** Claim names: the member's verified email, SSO user id and Circle member id. */
+    emailClaim: string;
+    ssoClaim: string;
+    memberIdClaim: string;
+  };
+}
+
+/** What one GraphQL document may contain (graphql-armor), checked before anything runs. */
+export interface DocumentLimitsConfig {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+}
+
+/** How often token-bearing fields may be resolved, and how many upstream calls the process makes. */
+export interface RateLimitsConfig {
+  /** Token-bearing fields one caller may resolve per minute. */
+  perCallerPerMinute: number;
+  /** Token-bearing fields per member (or per refresh/access token) per minute. */
+  perMemberPerMinute: number;
+  /** Upstream calls the whole gateway makes per 5 minutes (0 = no budget). */
+  circleBudgetPer5Min: number;
+}
+
+export function loadSandboxConfig(env: Env): SandboxConfig {
+  const mode: Mode = { production: false, sandbox: true };
+  const file = read(env, 'SANDBOX_MEMBERS_FILE', mode);
+  let members: SandboxMember[] | undefined;
+  if (file !== undefined) {
+    try {
+      members = loadMembers(file);
+    } catch (error) {
+      throw new ConfigError(`SANDBOX_MEMBERS_FILE: ${(error as Error).message}`);
+    }
+  }
+  return {
+    host: read(env, 'SANDBOX_HOST', mode),
+    port: read(env, 'SANDBOX_PORT', mode),
+    appToken: read(env, 'SANDBOX_APP_TOKEN', mode),
+    ...(members ? { members } : {}),
+  };
+}
+
+export function loadConfig(env: Env): GatewayConfig {
+  const production = read(env, 'NODE_ENV', { production: false, sandbox: false }) === 'production';
+  const circleAppToken = read(env, 'CIRCLE_APP_TOKEN', { production, sandbox: false });
+  const mode: Mode = { production, sandbox: circleAppToken === undefined };
+  return {
+    circleAppToken,
+    circleBaseUrl: read(env, 'CIRCLE_BASE_URL', mode),
+    host: read(env, 'HOST', mode),
+    port: read(env, 'PORT', mode),
+    graphiql: read(env, 'GRAPHIQL', mode),
+    introspection: read(env, 'INTROSPECTION', mode),
+    logLevel: read(env, 'LOG_LEVEL', mode),
+    upstreamTimeoutMs: read(env, 'UPSTREAM_TIMEOUT_MS', mode),
+    upstreamConnectTimeoutMs: read(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', mode),
+    upstreamConnections: read(env, 'UPSTREAM_CONNECTIONS', mode),
+    upstreamConcurrency: read(env, 'UPSTREAM_CONCURRENCY', mode),
+    maxUpstreamCallsPerOperation: read(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', mode),
+    corsOrigins: read(env, 'CORS_ORIGINS', mode),
+    maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
+    shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
+    auth: loadAuthConfig(env, mode),
+    documentLimits: {
+      maxDepth: read(env, 'MAX_DEPTH', mode),
+      maxAliases: read(env, 'MAX_ALIASES', mode),
+      maxTokens: read(env, 'MAX_TOKENS', mode),
+      maxDirectives: read(env, 'MAX_DIRECTIVES', mode),
+      maxCost: read(env, 'MAX_COST', mode),
+    },
+    rateLimits: {
+      perCallerPerMinute: read(env, 'RATE_LIMIT_PER_CALLER', mode),
+      perMemberPerMinute: read(env, 'RATE_LIMIT_PER_MEMBER', mode),
+      circleBudgetPer5Min: read(env, 'CIRCLE_REQUEST_BUDGET', mode),
+    },
+    sandbox: loadSandboxConfig(env),
+  };
+}
+
+function loadAuthConfig(env: Env, mode: Mode): AuthConfig {
+  const apiKeys = read(env, 'GATEWAY_API_KEYS', mode);
+  const secret = read(env, 'GATEWAY_JWT_SECRET', mode);
+  const jwksUrl = read(env, 'GATEWAY_JWKS_URL', mode);
+  const auth: AuthConfig = { apiKeys: apiKeys ?? new Map() };
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected one of them, got both');
+  }
+  if (secret !== undefined || jwksUrl !== undefined) {
+    auth.jwt = {
+      ...(secret !== undefined ? { secret } : {}),
+      ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+      issuer: read(env, 'GATEWAY_JWT_ISSUER', mode),
+      audience: read(env, 'GATEWAY_JWT_AUDIENCE', mode),
+      emailClaim: read(env, 'GATEWAY_JWT_EMAIL_CLAIM', mode),
+      ssoClaim: read(env, 'GATEWAY_JWT_SSO_CLAIM', mode),
+      memberIdClaim: read(env, 'GATEWAY_JWT_MEMBER_ID_CLAIM', mode),
+    };
+  }
+  if (!mode.sandbox && auth.apiKeys.size === 0 && !auth.jwt) {
+    throw new ConfigError(
+      'GATEWAY_API_KEYS, GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected at least one caller authentication when CIRCLE_APP_TOKEN is set, got none',
+    );
+  }
+  return auth;
+}

@@ -1,0 +1,334 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the gateway and the sandbox read, declared once: its section, how it
+ * is parsed (zod, with its default), what a bad value is told it should be, the default as the
+ * README shows it, and what it means. `load.ts` reads only through this table, and the README's
+ * configuration table is generated from it (`npm run docs`; a test fails when they drift).
+ */
+
+/** What a default may depend on: production (`NODE_ENV=production`) and sandbox mode (no app token). */
+export interface Mode {
+  production: boolean;
+  sandbox: boolean;
+}
+
+export interface Declaration<S extends z.ZodType = z.ZodType> {
+  section: Section;
+  /** Parses the raw value (an empty string counts as unset); a function when the default depends on the mode. */
+  schema: S | ((mode: Mode) => S);
+  /** Completes "NAME: expected …, got …". */
+  expected: string;
+  /** The default as the README shows it. */
+  shownDefault: string;
+  meaning: string;
+  /** Never echoed in an error: a bad value is described by its length. */
+  secret?: boolean;
+}
+
+const sections = [
+  'Circle and the sandbox',
+  'Listening and HTTP',
+  'Callers',
+  'Document and rate limits',
+  'Upstream calls',
+] as const;
+export type Section = (typeof sections)[number];
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin);
+const claimName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[\w.:/-]{1,100}$/)
+    .default(fallback);
+const apiKeys = z
+  .string()
+  .transform((value) => value.split(',').map((pair) => pair.trim()))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:\S{16,}$/)).min(1))
+  .transform((pairs) =>
+    pairs.map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)] as const),
+  )
+  // A repeated name or key is a copy-paste slip: refuse it rather than silently keep one.
+  .refine((pairs) => new Set(pairs.map(([name]) => name)).size === pairs.length)
+  .refine((pairs) => new Set(pairs.map(([, key]) => key)).size === pairs.length)
+  .transform((pairs) => new Map(pairs))
+  .optional();
+const corsOrigins = z
+  .string()
+  .transform((value) => (value.trim() === '*' ? '*' : value.split(',').map((o) => o.trim())))
+  .pipe(
+    z.union([z.literal('*'), z.array(z.url({ protocol: /^https?$/ }).transform((o) => new URL(o).origin))]),
+  )
+  .default([]);
+const limit = (fallback: number, max: number) => ({
+  schema: integer(1, max).default(fallback),
+  expected: `an integer from 1 to ${max}`,
+  shownDefault: `\`${fallback}\``,
+});
+
+const circle = 'Circle and the sandbox';
+const http = 'Listening and HTTP';
+const callers = 'Callers';
+const limits = 'Document and rate limits';
+const upstream = 'Upstream calls';
+
+export const variables = {
+  CIRCLE_APP_TOKEN: {
+    section: circle,
+    schema: z.string().min(16).optional(),
+    expected: 'a Circle Headless Auth app token (at least 16 characters) or nothing for sandbox mode',
+    shownDefault: 'unset',
+    meaning:
+      'Circle Headless Auth app token. **Unset = sandbox mode**: the embedded simulator starts on a loopback port and the gateway uses it',
+    secret: true,
+  },
+  CIRCLE_BASE_URL: {
+    section: circle,
+    schema: httpUrl.default('https://app.circle.so'),
+    expected: 'an http(s) URL such as https://app.circle.so',
+    shownDefault: '`https://app.circle.so`',
+    meaning: 'upstream origin (tests and benchmarks point it at a sandbox)',
+  },
+  SANDBOX_HOST: {
+    section: circle,
+    schema: z.string().default('127.0.0.1'),
+    expected: 'a host name or address',
+    shownDefault: '`127.0.0.1`',
+    meaning: 'where the sandbox listens (sandbox mode and `npm run sandbox`)',
+  },
+  SANDBOX_PORT: {
+    section: circle,
+    schema: integer(0, 65535).default(0),
+    expected: 'an integer from 0 to 65535',
+    shownDefault: '`0`',
+    meaning: 'the sandbox port; 0 takes any free port',
+  },
+  SANDBOX_APP_TOKEN: {
+    section: circle,
+    schema: z.string().min(8).default('sandbox-app-token'),
+    expected: 'a token of at least 8 characters',
+    shownDefault: '`sandbox-app-token`',
+    meaning: 'the app token the sandbox accepts (`sandbox-admin-token` is answered 403)',
+    secret: true,
+  },
+  SANDBOX_MEMBERS_FILE: {
+    section: circle,
+    schema: z.string().optional(),
+    expected: 'a path to a JSON file',
+    shownDefault: 'unset',
+    meaning: 'JSON file `[{ "id", "email", "ssoId", "name" }]` replacing the demo members',
+  },
+  HOST: {
+    section: http,
+    schema: z.string().default('127.0.0.1'),
+    expected: 'a host name or address',
+    shownDefault: '`127.0.0.1`',
+    meaning: 'where the gateway listens',
+  },
+  PORT: {
+    section: http,
+    schema: integer(0, 65535).default(4000),
+    expected: 'an integer from 0 to 65535',
+    shownDefault: '`4000`',
+    meaning: 'the gateway port; GraphQL at `/graphql`, liveness at `/health`, readiness at `/ready`',
+  },
+  NODE_ENV: {
+    section: http,
+    schema: z.string().optional(),
+    expected: 'any text',
+    shownDefault: 'unset',
+    meaning: '`production` turns GraphiQL and introspection off unless enabled explicitly',
+  },
+  GRAPHIQL: {
+    section: http,
+    schema: (mode: Mode) => flag.default(!mode.production),
+    expected: 'true or false',
+    shownDefault: '`true` (`false` in production)',
+    meaning: 'serve GraphiQL at `/graphql` (assets inlined, no CDN)',
+  },
+  INTROSPECTION: {
+    section: http,
+    schema: (mode: Mode) => flag.default(!mode.production),
+    expected: 'true or false',
+    shownDefault: '`true` (`false` in production)',
+    meaning: 'allow introspection queries (field suggestions are hidden when off)',
+  },
+  LOG_LEVEL: {
+    section: http,
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    expected: 'one of fatal, error, warn, info, debug, trace, silent',
+    shownDefault: '`info`',
+    meaning: 'pino level',
+  },
+  CORS_ORIGINS: {
+    section: http,
+    schema: corsOrigins,
+    expected: 'a comma-separated list of origins such as https://app.example.com, or *',
+    shownDefault: 'unset (same-origin only)',
+    meaning: 'browser origins allowed to call cross-origin, or `*`',
+  },
+  MAX_REQUEST_BODY_BYTES: {
+    section: http,
+    schema: integer(1024, 10_000_000).default(100_000),
+    expected: 'an integer from 1024 to 10000000',
+    shownDefault: '`100000`',
+    meaning: 'largest request body, by `Content-Length` (413 beyond; 411 without the header)',
+  },
+  SHUTDOWN_DRAIN_MS: {
+    section: http,
+    schema: integer(0, 600_000).default(10_000),
+    expected: 'an integer from 0 to 600000',
+    shownDefault: '`10000`',
+    meaning: 'time in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed',
+  },
+  GATEWAY_API_KEYS: {
+    section: callers,
+    schema: apiKeys,
+    expected:
+      'comma-separated name:key pairs (distinct names of letters, digits, _ . -; distinct keys of at least 16 characters)',
+    shownDefault: 'unset',
+    meaning:
+      'trusted backends as `name:key` pairs; a request with `x-api-key: <key>` is backend `name` and may get tokens for any member',
+    secret: true,
+  },
+  GATEWAY_JWT_SECRET: {
+    section: callers,
+    schema: z.string().min(32).optional(),
+    expected: 'an HS256 secret of at least 32 characters',
+    shownDefault: 'unset',
+    meaning:
+      'HS256 secret of member JWTs (`Authorization: Bearer <JWT>`); a member gets tokens only for itself. Exclusive with `GATEWAY_JWKS_URL`',
+    secret: true,
+  },
+  GATEWAY_JWKS_URL: {
+    section: callers,
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    expected: 'an http(s) URL of a JWKS',
+    shownDefault: 'unset',
+    meaning: 'JWKS of member JWTs signed with RS/PS/ES/EdDSA keys. Exclusive with `GATEWAY_JWT_SECRET`',
+  },
+  GATEWAY_JWT_ISSUER: {
+    section: callers,
+    schema: z.string().min(1),
+    expected: 'the issuer (iss) member JWTs must carry',
+    shownDefault: 'required with a JWT secret or JWKS',
+    meaning: 'the `iss` every member JWT must carry',
+  },
+  GATEWAY_JWT_AUDIENCE: {
+    section: callers,
+    schema: z.string().min(1),
+    expected: 'the audience (aud) member JWTs must carry',
+    shownDefault: 'required with a JWT secret or JWKS',
+    meaning: 'the `aud` every member JWT must carry',
+  },
+  GATEWAY_JWT_EMAIL_CLAIM: {
+    section: callers,
+    schema: claimName('email'),
+    expected: 'a claim name',
+    shownDefault: '`email`',
+    meaning: "claim holding the member's verified email (ignored when `email_verified` is false)",
+  },
+  GATEWAY_JWT_SSO_CLAIM: {
+    section: callers,
+    schema: claimName('sub'),
+    expected: 'a claim name',
+    shownDefault: '`sub`',
+    meaning: "claim holding the member's SSO user id",
+  },
+  GATEWAY_JWT_MEMBER_ID_CLAIM: {
+    section: callers,
+    schema: claimName('circle_member_id'),
+    expected: 'a claim name',
+    shownDefault: '`circle_member_id`',
+    meaning: "claim holding the member's Circle community member id",
+  },
+  MAX_DEPTH: { section: limits, ...limit(10, 100), meaning: 'deepest document (inline fragments count)' },
+  MAX_ALIASES: { section: limits, ...limit(50, 1000), meaning: 'aliases in one document' },
+  MAX_TOKENS: { section: limits, ...limit(2000, 100_000), meaning: 'lexical tokens in one document' },
+  MAX_DIRECTIVES: { section: limits, ...limit(10, 1000), meaning: 'directives in one document' },
+  MAX_COST: { section: limits, ...limit(5000, 1_000_000), meaning: "graphql-armor's cost of one document" },
+  RATE_LIMIT_PER_CALLER: {
+    section: limits,
+    ...limit(600, 1_000_000),
+    meaning:
+      'token-bearing fields one caller (API key name, JWT subject, or client IP when anonymous) may resolve per minute',
+  },
+  RATE_LIMIT_PER_MEMBER: {
+    section: limits,
+    ...limit(30, 1_000_000),
+    meaning: 'token-bearing fields per member (or per refresh/access token, hashed) per minute',
+  },
+  CIRCLE_REQUEST_BUDGET: {
+    section: limits,
+    // Circle allows 2000 requests per 5 minutes per IP; keep a tenth of it for everything else.
+    schema: (mode: Mode) => integer(0, 1_000_000).default(mode.sandbox ? 0 : 1800),
+    expected: 'an integer from 0 (no budget) to 1000000',
+    shownDefault: '`1800` (`0` in sandbox mode)',
+    meaning:
+      "upstream calls this process makes per 5 minutes, a share of Circle's 2000 per IP; beyond it `RATE_LIMITED`. 0 = no budget",
+  },
+  MAX_UPSTREAM_CALLS_PER_OPERATION: {
+    section: upstream,
+    schema: integer(1, 10_000).default(50),
+    expected: 'an integer from 1 to 10000',
+    shownDefault: '`50`',
+    meaning: 'upstream calls one GraphQL operation may make; fields beyond get `RATE_LIMITED` without a call',
+  },
+  UPSTREAM_CONCURRENCY: {
+    section: upstream,
+    schema: integer(1, 256).default(8),
+    expected: 'an integer from 1 to 256',
+    shownDefault: '`8`',
+    meaning: 'distinct upstream calls one GraphQL request runs at once',
+  },
+  UPSTREAM_CONNECTIONS: {
+    section: upstream,
+    schema: integer(1, 1024).default(16),
+    expected: 'an integer from 1 to 1024',
+    shownDefault: '`16`',
+    meaning: 'keep-alive sockets to Circle',
+  },
+  UPSTREAM_TIMEOUT_MS: {
+    section: upstream,
+    schema: integer(100, 120_000).default(10_000),
+    expected: 'an integer from 100 to 120000',
+    shownDefault: '`10000`',
+    meaning: 'overall deadline of one upstream call, retries and waits included',
+  },
+  UPSTREAM_CONNECT_TIMEOUT_MS: {
+    section: upstream,
+    schema: integer(50, 60_000).default(3000),
+    expected: 'an integer from 50 to 60000',
+    shownDefault: '`3000`',
+    meaning: 'time to open a connection to Circle',
+  },
+} satisfies Record<string, Declaration>;
+
+export type VariableName = keyof typeof variables;
+
+type SchemaOf<N extends VariableName> = (typeof variables)[N]['schema'] extends (mode: Mode) => infer S
+  ? S
+  : (typeof variables)[N]['schema'];
+export type ValueOf<N extends VariableName> = z.output<SchemaOf<N> & z.ZodType>;
+
+/** The parser of `name` in `mode`. */
+export function schemaOf(name: VariableName, mode: Mode): z.ZodType {
+  const declared: Declaration['schema'] = variables[name].schema;
+  return typeof declared === 'function' ? declared(mode) : declared;
+}
+
+/** The README's configuration table, one table per section, rendered from `variables`. */
+export function configurationTable(): string {
+  const out: string[] = [];
+  for (const section of sections) {
+    out.push(`**${section}**`, '', '| variable | default | meaning |', '|---|---|---|');
+    for (const [name, declared] of Object.entries(variables) as [VariableName, Declaration][]) {
+      if (declared.section === section)
+        out.push(`| \`${name}\` | ${declared.shownDefault} | ${declared.meaning} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n').trimEnd();
+}
