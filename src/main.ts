@@ -1,13 +1,17 @@
 /**
  * `npm start`: reads the environment, starts the embedded sandbox when no CIRCLE_APP_TOKEN is set,
- * and serves the gateway until SIGTERM or SIGINT, then drains and exits 0.
+ * and serves the gateway until SIGTERM or SIGINT, then drains and exits 0. It composes and listens;
+ * each part lives in its own module.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClient } from './client/index.js';
-import { ConfigError, type GatewayConfig, loadConfig } from './config.js';
+import { startBanner } from './banner.js';
+import { createUpstream } from './client/upstream.js';
+import { ConfigError, type GatewayConfig, loadConfig } from './config/load.js';
+import { exitOnCrash } from './crash.js';
+import { trackForDrain } from './drain.js';
 import { createLogger } from './logger.js';
-import { describeSandbox } from './sandbox/describe.js';
+import { inRequestScope } from './plugins/use-request-id.js';
 import { type Sandbox, startSandbox } from './sandbox/server.js';
 import { createGateway } from './server.js';
 
@@ -34,6 +38,7 @@ function fail(what: string, error: unknown): never {
 }
 
 const logger = createLogger(config.logLevel);
+exitOnCrash(logger);
 let sandbox: Sandbox | undefined;
 if (config.circleAppToken === undefined) {
   sandbox = await startSandbox(config.sandbox).catch((error: unknown) =>
@@ -44,33 +49,24 @@ if (config.circleAppToken === undefined) {
   );
 }
 
-const client = createClient({
+const client = createUpstream({
   appToken: sandbox?.appToken ?? (config.circleAppToken as string),
   baseURL: sandbox?.url ?? config.circleBaseUrl,
   deadlineMs: config.upstreamTimeoutMs,
   connectTimeoutMs: config.upstreamConnectTimeoutMs,
   connections: config.upstreamConnections,
 });
-const firstMember = sandbox?.simulator.members[0];
-// config.ts has already refused to start outside sandbox mode without caller authentication.
+const exampleMember = sandbox?.simulator.members[0];
+// load.ts has already refused to start outside sandbox mode without caller authentication.
 const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && config.auth.jwt === undefined;
 const gateway = createGateway(
   { ...config, openAccess },
-  {
-    client,
-    logger,
-    ...(firstMember ? { exampleMember: firstMember } : {}),
-  },
+  { client, logger, ...(exampleMember ? { exampleMember } : {}) },
 );
-const server = createServer(gateway);
-// Responses still to be sent when shutdown begins tell the client not to reuse the connection.
-const pending = new Set<ServerResponse>();
-let stopping = false;
-server.on('request', (_req, res: ServerResponse) => {
-  if (stopping) res.setHeader('connection', 'close');
-  pending.add(res);
-  res.once('close', () => pending.delete(res));
-});
+const server = createServer(
+  inRequestScope((req: IncomingMessage, res: ServerResponse) => void gateway.requestListener(req, res)),
+);
+const drain = trackForDrain(server);
 
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
@@ -81,54 +77,13 @@ const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 const url = `http://${host}:${port}/graphql`;
 logger.info({ url, sandbox: sandbox !== undefined, openAccess }, 'gateway listening');
 if (openAccess) logger.warn('open access: sandbox mode without caller authentication');
-
-if (sandbox) {
-  process.stdout.write(
-    [
-      '',
-      'SANDBOX MODE: no CIRCLE_APP_TOKEN is set, so the gateway talks to the embedded Circle simulator.',
-      'Nothing here reaches Circle; set CIRCLE_APP_TOKEN to use your community.',
-      ...(openAccess
-        ? [
-            '',
-            "*** OPEN ACCESS: no GATEWAY_API_KEYS or GATEWAY_JWT_* is set, so ANY caller may get ANY member's",
-            '*** tokens. Fine for the sandbox on loopback; never expose it like this.',
-          ]
-        : []),
-      '',
-      `GraphiQL:  ${url}`,
-      '',
-      describeSandbox(sandbox),
-      '',
-      'Ask the gateway for a member token:',
-      `  curl -s ${url} -H 'content-type: application/json' \\`,
-      `    -d '{"query":"{ memberToken(by: EMAIL, value: \\"${firstMember?.email}\\") { ... on MemberToken { accessToken refreshToken } ... on Error { code message } } }"}'`,
-      '',
-    ].join('\n'),
-  );
-} else {
-  process.stdout.write(`circle-auth-gateway listening at ${url}\n`);
-}
+process.stdout.write(startBanner({ url, sandbox, openAccess }));
 
 async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
+  if (drain.draining) return;
   logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining in-flight requests');
-  // Stop accepting; idle keep-alive sockets close now, busy ones once their response is sent.
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Keep-alive sockets turn idle as their last response is sent: close them as they do, rather than
-  // waiting for the keep-alive timeout.
-  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
-  server.closeIdleConnections();
-  const drained = await Promise.race([
-    closed.then(() => true),
-    new Promise<false>((resolve) => setTimeout(resolve, config.shutdownDrainMs, false).unref()),
-  ]);
-  clearInterval(sweeper);
-  if (!drained) {
-    logger.warn('drain deadline passed: closing the remaining connections');
-    server.closeAllConnections();
+  if (!(await drain.drain(config.shutdownDrainMs))) {
+    logger.warn('drain deadline passed: closed the remaining connections');
   }
   await client.close();
   await sandbox?.close();

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = `${root}node_modules/.bin/tsx`;
+
+/**
+ * A real process with the crash handlers installed and a request scope around a handler whose
+ * work throws outside any try (or rejects unhandled): it must log one fatal line with the request
+ * id and exit 1, rather than carry on half alive.
+ */
+function crash(how: 'throw' | 'reject') {
+  const script = `
+    import { exitOnCrash } from './src/crash.ts';
+    import { createLogger } from './src/logger.ts';
+    import { inRequestScope, requestIdOf } from './src/plugins/use-request-id.ts';
+    exitOnCrash(createLogger('info'));
+    inRequestScope(() => {
+      requestIdOf(new Request('http://x/', { headers: { 'x-request-id': 'req-42' } }));
+      setTimeout(() => {
+        ${how === 'throw' ? "throw new Error('boom');" : "Promise.reject(new Error('boom'));"}
+      }, 10);
+    })();
+    setTimeout(() => console.log('still alive'), 500);
+  `;
+  const child = spawn(tsx, ['--input-type=module', '-e', script], { cwd: root });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  return new Promise<{ code: number | null; stdout: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stdout })),
+  );
+}
+
+describe('an error nobody caught', () => {
+  for (const [how, what] of [
+    ['throw', 'uncaught exception'],
+    ['reject', 'unhandled rejection'],
+  ] as const) {
+    it(`(${what}) is logged at fatal with the request id, and the process exits 1`, async () => {
+      const { code, stdout } = await crash(how);
+      expect(code).toBe(1);
+      expect(stdout).not.toContain('still alive');
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        level: 60,
+        requestId: 'req-42',
+        msg: `${what}: exiting`,
+        err: { name: 'Error', message: 'boom' },
+      });
+    });
+  }
+});
