@@ -1,4 +1,4 @@
-/** The GraphiQL page's starting document: one example for each of the six operations. */
+/** The GraphiQL page's starting document: six example documents covering the four operations. */
 export function exampleOperations(member: { email: string; id: number; ssoId: string }): string {
   const memberFields = `
     __typename

@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-/** Circle's OpenAPI file, vendored in spec/ (and checked against ../shared/upstream when present). */
+/** Circle's OpenAPI file and its notes, vendored in spec/. */
 export const specPath = fileURLToPath(new URL('../../spec/headless-auth-v1.yaml', import.meta.url));
-export const sharedSpecPath = fileURLToPath(
-  new URL('../../../shared/upstream/headless-auth-v1.yaml', import.meta.url),
-);
+export const specNotesPath = fileURLToPath(new URL('../../spec/CIRCLE-AUTH-API.md', import.meta.url));
+/**
+ * Where the team keeps the originals, beside a working clone (not inside the repository: a bare
+ * clone has no such folder, and the drift test then skips, saying so).
+ */
+export const upstreamOriginalsDir = fileURLToPath(new URL('../../../shared/upstream/', import.meta.url));
 
 interface MediaType {
   examples?: Record<string, { value?: unknown }>;
