@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { AuthUnavailableError, createAuthenticator } from './auth/callers.js';
+import { AuthUnavailableError, type CallerAuthentication } from './auth/callers.js';
 import { errorTraits } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
-import type { AuthConfig, GatewayConfig } from './config/load.js';
+import type { GatewayConfig } from './config/load.js';
 import type { Caller } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SingleFlight } from './loaders/single-flight.js';
@@ -15,9 +15,10 @@ import type { Context } from './schema/builder.js';
 
 export interface ContextDeps {
   config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'> & {
-    auth: AuthConfig;
     openAccess: boolean;
   };
+  /** Who is asking: replaceable at run time (SIGHUP). */
+  callers: CallerAuthentication;
   client: Upstream;
   logger: Logger;
   rateLimits: RateLimits;
@@ -38,7 +39,6 @@ const upstreamLogMessages = {
  */
 export function createContextFactory(deps: ContextDeps) {
   const { config, client, logger } = deps;
-  const authenticate = createAuthenticator(config.auth);
 
   async function callerOf(
     request: Request,
@@ -47,7 +47,7 @@ export function createContextFactory(deps: ContextDeps) {
   ): Promise<Caller> {
     let caller: Caller;
     try {
-      caller = await authenticate(request.headers, req?.socket?.remoteAddress);
+      caller = await deps.callers.authenticate(request.headers, req?.socket?.remoteAddress);
     } catch (error) {
       if (!(error instanceof AuthUnavailableError)) throw error;
       logger.error(

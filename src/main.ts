@@ -5,9 +5,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
 import { createUpstream } from './client/upstream.js';
-import { ConfigError, type GatewayConfig, loadConfig } from './config/load.js';
+import { ConfigError, type GatewayConfig, loadCallerAuth, loadConfig } from './config/load.js';
 import { exitOnCrash } from './crash.js';
 import { trackForDrain } from './drain.js';
 import { createLogger } from './logger.js';
@@ -59,9 +60,10 @@ const client = createUpstream({
 const exampleMember = sandbox?.simulator.members[0];
 // load.ts has already refused to start outside sandbox mode without caller authentication.
 const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && config.auth.jwt === undefined;
+const callers = createCallerAuthentication(config.auth);
 const gateway = createGateway(
   { ...config, openAccess },
-  { client, logger, ...(exampleMember ? { exampleMember } : {}) },
+  { client, logger, callers, ...(exampleMember ? { exampleMember } : {}) },
 );
 const server = createServer(
   inRequestScope((req: IncomingMessage, res: ServerResponse) => void gateway.requestListener(req, res)),
@@ -90,5 +92,20 @@ async function shutdown(signal: string) {
   logger.info('stopped');
   process.exit(0);
 }
+// Key rotation without a restart: API keys and JWT settings are read again (files included), and
+// requests from then on are authenticated by them. A bad new setting keeps the previous one.
+process.on('SIGHUP', () => {
+  try {
+    const auth = loadCallerAuth(process.env, sandbox !== undefined);
+    callers.reload(auth);
+    logger.info(
+      { apiKeys: auth.apiKeys.size, memberJwt: auth.jwt !== undefined },
+      'SIGHUP: caller authentication reloaded',
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error({ reason: error.message }, 'SIGHUP: caller authentication kept as it was');
+  }
+});
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));

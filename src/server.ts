@@ -2,6 +2,7 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
 import { createContextFactory } from './context.js';
@@ -41,6 +42,8 @@ export interface GatewayDeps {
   /** The Circle client (`createUpstream`, or the SDK facade, which is one too). */
   client: Upstream;
   logger: Logger;
+  /** Caller authentication, when the caller wants to reload it (SIGHUP); else built from `config.auth`. */
+  callers?: CallerAuthentication;
   /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
   exampleMember?: { email: string; id: number; ssoId: string };
 }
@@ -100,7 +103,14 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         }
       : false,
     renderGraphiQL,
-    context: createContextFactory({ config, client, logger, rateLimits, refreshFlights }),
+    context: createContextFactory({
+      config,
+      client,
+      logger,
+      rateLimits,
+      refreshFlights,
+      callers: deps.callers ?? createCallerAuthentication(config.auth),
+    }),
     plugins: [
       // Executes through queries compiled once per document (yoga caches parsed documents, and
       // the compiled query is cached by document): about a quarter less CPU per operation.

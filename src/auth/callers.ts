@@ -35,6 +35,23 @@ const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 
 export type Authenticate = (headers: Headers, remoteAddress: string | undefined) => Promise<Caller>;
 
+/** The authenticator in force, and a way to replace it (`SIGHUP`) without stopping the server. */
+export interface CallerAuthentication {
+  authenticate: Authenticate;
+  /** From now on, requests are authenticated by `config`; those already authenticated are not affected. */
+  reload(config: AuthConfig): void;
+}
+
+export function createCallerAuthentication(config: AuthConfig): CallerAuthentication {
+  let current = createAuthenticator(config);
+  return {
+    authenticate: (headers, remoteAddress) => current(headers, remoteAddress),
+    reload(next) {
+      current = createAuthenticator(next);
+    },
+  };
+}
+
 /**
  * Builds the request authenticator. API keys are compared in constant time (SHA-256 digests, so
  * length leaks nothing either); JWTs are verified with jose against the configured issuer and

@@ -1,5 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { loadMembers, type SandboxMember } from '../sandbox/members.js';
-import { type Mode, schemaOf, type ValueOf, type VariableName, variables } from './variables.js';
+import {
+  type Declaration,
+  fileVariable,
+  type Mode,
+  schemaOf,
+  type ValueOf,
+  type VariableName,
+  variables,
+} from './variables.js';
 
 /**
  * The only reader of the environment, through the table in variables.ts. Each variable is checked
@@ -13,18 +22,39 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
+/** The raw value of `name`, from the variable itself or, where allowed, from the file `NAME_FILE` names. */
+function rawOf(env: Env, name: VariableName): { raw: string | undefined; source: string } {
+  const declared: Declaration = variables[name];
+  const value = env[name] === '' ? undefined : env[name];
+  if (!declared.fromFile) return { raw: value, source: name };
+  const fileName = fileVariable(name);
+  const path = env[fileName] === '' ? undefined : env[fileName];
+  if (path === undefined) return { raw: value, source: name };
+  if (value !== undefined) throw new ConfigError(`${name}, ${fileName}: expected one of them, got both`);
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(`${fileName}: expected a readable file, got ${JSON.stringify(path)} (${reason})`);
+  }
+  // An empty secret file is a deployment mistake, never "unset" (which would mean sandbox mode).
+  if (raw === '') throw new ConfigError(`${fileName}: expected a file holding ${name}, got an empty file`);
+  return { raw, source: `${name} (from ${fileName})` };
+}
+
 function read<N extends VariableName>(env: Env, name: N, mode: Mode): ValueOf<N> {
-  const raw = env[name];
+  const { raw, source } = rawOf(env, name);
   const parsed = schemaOf(name, mode).safeParse(raw === '' ? undefined : raw);
   if (parsed.success) return parsed.data as ValueOf<N>;
-  const declared = variables[name];
+  const declared: Declaration = variables[name];
   const got =
     raw === undefined
       ? 'nothing'
-      : 'secret' in declared && declared.secret
+      : declared.secret
         ? `a value of ${raw.length} characters`
         : JSON.stringify(raw);
-  throw new ConfigError(`${name}: expected ${declared.expected}, got ${got}`);
+  throw new ConfigError(`${source}: expected ${declared.expected}, got ${got}`);
 }
 
 export interface SandboxConfig {
@@ -153,6 +183,14 @@ export function loadConfig(env: Env): GatewayConfig {
     },
     sandbox: loadSandboxConfig(env),
   };
+}
+
+/**
+ * Caller authentication alone, read again from the environment and the `*_FILE` files: what
+ * `SIGHUP` reloads. `sandbox` is whether the gateway runs in sandbox mode (no app token).
+ */
+export function loadCallerAuth(env: Env, sandbox: boolean): AuthConfig {
+  return loadAuthConfig(env, { production: env.NODE_ENV === 'production', sandbox });
 }
 
 function loadAuthConfig(env: Env, mode: Mode): AuthConfig {

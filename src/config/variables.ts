@@ -24,6 +24,11 @@ export interface Declaration<S extends z.ZodType = z.ZodType> {
   meaning: string;
   /** Never echoed in an error: a bad value is described by its length. */
   secret?: boolean;
+  /**
+   * May be given as a file instead (Docker and Kubernetes secrets): `NAME_FILE` names a file whose
+   * content, less one trailing newline, is the value. Setting both is an error.
+   */
+  fromFile?: boolean;
 }
 
 const sections = [
@@ -83,6 +88,7 @@ export const variables = {
     meaning:
       'Circle Headless Auth app token. **Unset = sandbox mode**: the embedded simulator starts on a loopback port and the gateway uses it',
     secret: true,
+    fromFile: true,
   },
   CIRCLE_BASE_URL: {
     section: circle,
@@ -190,8 +196,9 @@ export const variables = {
       'comma-separated name:key pairs (distinct names of letters, digits, _ . -; distinct keys of at least 16 characters)',
     shownDefault: 'unset',
     meaning:
-      'trusted backends as `name:key` pairs; a request with `x-api-key: <key>` is backend `name` and may get tokens for any member',
+      'trusted backends as `name:key` pairs; a request with `x-api-key: <key>` is backend `name` and may get tokens for any member. Re-read on `SIGHUP`',
     secret: true,
+    fromFile: true,
   },
   GATEWAY_JWT_SECRET: {
     section: callers,
@@ -199,8 +206,9 @@ export const variables = {
     expected: 'an HS256 secret of at least 32 characters',
     shownDefault: 'unset',
     meaning:
-      'HS256 secret of member JWTs (`Authorization: Bearer <JWT>`); a member gets tokens only for itself. Exclusive with `GATEWAY_JWKS_URL`',
+      'HS256 secret of member JWTs (`Authorization: Bearer <JWT>`); a member gets tokens only for itself. Exclusive with `GATEWAY_JWKS_URL`. Re-read on `SIGHUP`, with the other `GATEWAY_JWT_*`',
     secret: true,
+    fromFile: true,
   },
   GATEWAY_JWKS_URL: {
     section: callers,
@@ -308,6 +316,16 @@ export const variables = {
 
 export type VariableName = keyof typeof variables;
 
+/** The name of the variable that gives `name` as a file. */
+export const fileVariable = (name: VariableName) => `${name}_FILE`;
+
+/** Every environment variable read, the `_FILE` forms included: what deployment files may set. */
+export function environmentNames(): string[] {
+  return (Object.entries(variables) as [VariableName, Declaration][]).flatMap(([name, declared]) =>
+    declared.fromFile ? [name, fileVariable(name)] : [name],
+  );
+}
+
 type SchemaOf<N extends VariableName> = (typeof variables)[N]['schema'] extends (mode: Mode) => infer S
   ? S
   : (typeof variables)[N]['schema'];
@@ -325,8 +343,13 @@ export function configurationTable(): string {
   for (const section of sections) {
     out.push(`**${section}**`, '', '| variable | default | meaning |', '|---|---|---|');
     for (const [name, declared] of Object.entries(variables) as [VariableName, Declaration][]) {
-      if (declared.section === section)
-        out.push(`| \`${name}\` | ${declared.shownDefault} | ${declared.meaning} |`);
+      if (declared.section !== section) continue;
+      out.push(`| \`${name}\` | ${declared.shownDefault} | ${declared.meaning} |`);
+      if (declared.fromFile) {
+        out.push(
+          `| \`${fileVariable(name)}\` | unset | a file holding \`${name}\` (a Docker or Kubernetes secret), one trailing newline trimmed; not with \`${name}\` |`,
+        );
+      }
     }
     out.push('');
   }

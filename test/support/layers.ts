@@ -23,6 +23,7 @@ export const layers: Record<string, readonly string[]> = {
   plugins: ['client', 'config', 'logger'],
   context: ['auth', 'client', 'config', 'domain', 'loaders', 'logger', 'plugins', 'rate-limits', 'schema'],
   server: [
+    'auth',
     'client',
     'config',
     'context',
@@ -35,7 +36,7 @@ export const layers: Record<string, readonly string[]> = {
   ],
   crash: ['logger', 'plugins'],
   banner: ['sandbox'],
-  main: ['banner', 'client', 'config', 'crash', 'drain', 'logger', 'plugins', 'sandbox', 'server'],
+  main: ['auth', 'banner', 'client', 'config', 'crash', 'drain', 'logger', 'plugins', 'sandbox', 'server'],
   'sandbox/main': ['config', 'sandbox'],
 };
 

@@ -1,14 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { withConfigurationTable } from '../../src/config/readme.js';
-import { type Declaration, schemaOf, type VariableName, variables } from '../../src/config/variables.js';
+import {
+  type Declaration,
+  environmentNames,
+  schemaOf,
+  type VariableName,
+  variables,
+} from '../../src/config/variables.js';
 
 describe('the configuration table (src/config/variables.ts)', () => {
   it('is what the README shows (run `npm run docs` after changing it)', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     expect(readme).toBe(withConfigurationTable(readme));
-    for (const name of Object.keys(variables)) expect(readme).toContain(`| \`${name}\` |`);
+    for (const name of environmentNames()) expect(readme).toContain(`| \`${name}\` |`);
+    expect(environmentNames()).toContain('GATEWAY_API_KEYS_FILE');
   });
 
   it('shows each default as the code applies it', () => {
@@ -81,6 +90,53 @@ describe('configuration', () => {
   for (const [env, message] of bad) {
     it(`stops on ${JSON.stringify(env)} with one line naming the variable`, () => {
       expect(() => loadConfig(env)).toThrow(message);
+    });
+  }
+});
+
+describe('secrets from files (*_FILE)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cag-secrets-'));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  const apiKey = 'file-api-key-0123456789abcdef';
+
+  it('reads the app token, API keys and JWT secret from files, one trailing newline trimmed', () => {
+    const config = loadConfig({
+      CIRCLE_APP_TOKEN_FILE: file('app-token', 'a-real-app-token-0123456789\n'),
+      GATEWAY_API_KEYS_FILE: file('api-keys', `billing:${apiKey}\r\n`),
+      GATEWAY_JWT_SECRET_FILE: file('jwt-secret', `${'s'.repeat(40)}\n`),
+      GATEWAY_JWT_ISSUER: 'https://id.example',
+      GATEWAY_JWT_AUDIENCE: 'circle-gateway',
+    });
+    expect(config.circleAppToken).toBe('a-real-app-token-0123456789');
+    expect(config.auth.apiKeys.get('billing')).toBe(apiKey);
+    expect(config.auth.jwt?.secret).toBe('s'.repeat(40));
+  });
+
+  const refusals: Array<[() => Record<string, string>, string]> = [
+    [
+      () => ({ CIRCLE_APP_TOKEN: 'a-real-app-token-0123456789', CIRCLE_APP_TOKEN_FILE: file('both', 'x') }),
+      'CIRCLE_APP_TOKEN, CIRCLE_APP_TOKEN_FILE: expected one of them, got both',
+    ],
+    [
+      () => ({ GATEWAY_API_KEYS_FILE: join(dir, 'missing') }),
+      `GATEWAY_API_KEYS_FILE: expected a readable file, got ${JSON.stringify(join(dir, 'missing'))} (ENOENT)`,
+    ],
+    [
+      () => ({ CIRCLE_APP_TOKEN_FILE: file('empty', '\n') }),
+      'CIRCLE_APP_TOKEN_FILE: expected a file holding CIRCLE_APP_TOKEN, got an empty file',
+    ],
+    [
+      () => ({ CIRCLE_APP_TOKEN_FILE: file('short', 'short-secret\n') }),
+      'CIRCLE_APP_TOKEN (from CIRCLE_APP_TOKEN_FILE): expected a Circle Headless Auth app token (at least 16 characters) or nothing for sandbox mode, got a value of 12 characters',
+    ],
+  ];
+  for (const [env, message] of refusals) {
+    it(`stops with one line: ${message.slice(0, 60)}…`, () => {
+      expect(() => loadConfig(env())).toThrow(message);
     });
   }
 });
