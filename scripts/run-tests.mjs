@@ -2,7 +2,7 @@
 // Runs every vitest test and ends with one plain line, `N passed, N failed, N skipped`, read by CI.
 // Exits non-zero when a test failed, when vitest itself failed, or when no test ran at all.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,7 +37,12 @@ const brokenFiles = (summary?.testResults ?? []).filter(
 ).length;
 const failed = (summary?.numFailedTests ?? 0) + brokenFiles;
 const skipped = (summary?.numPendingTests ?? 0) + (summary?.numTodoTests ?? 0);
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+// TEST_LABEL (one word) names the run when CI runs the suite on several Node versions; CI adds the
+// counts up from TEST_SUMMARY_FILE and prints the plain total last.
+const label = process.env.TEST_LABEL ? `${process.env.TEST_LABEL}: ` : '';
+console.log(`${label}${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (process.env.TEST_SUMMARY_FILE)
+  appendFileSync(process.env.TEST_SUMMARY_FILE, `${passed} ${failed} ${skipped}\n`);
 if (summary === undefined) console.error('run-tests: vitest wrote no JSON report');
 if (passed === 0) console.error('run-tests: no test ran');
 process.exit(run.status !== 0 || failed > 0 || passed === 0 || summary === undefined ? 1 : 0);
