@@ -1,7 +1,12 @@
-/** `npm run schema`: rewrites schema.graphql and subgraph.graphql from the code-first schema. */
+/**
+ * `npm run schema`: rewrites schema.graphql and subgraph.graphql from the code-first schema, and the
+ * compose example's supergraph (this subgraph alone, composed as the router sees it).
+ */
 import { writeFileSync } from 'node:fs';
+import { printComposeSupergraph } from '../deploy/compose/supergraph.js';
 import { printPublicSchema, printSubgraph } from '../src/schema/print.js';
 
 writeFileSync(new URL('../schema.graphql', import.meta.url), printPublicSchema());
 writeFileSync(new URL('../subgraph.graphql', import.meta.url), printSubgraph());
-console.log('schema.graphql and subgraph.graphql written');
+writeFileSync(new URL('../deploy/compose/supergraph.graphql', import.meta.url), printComposeSupergraph());
+console.log('schema.graphql, subgraph.graphql and deploy/compose/supergraph.graphql written');

@@ -1,0 +1,33 @@
+# circle-auth-gateway: a production image. Build: docker build -t circle-auth-gateway .
+# Not built in this project's CI (no Docker engine there): test/deploy/files.test.ts checks what can
+# be checked without one (COPY sources, the CMD file the build emits, env names, the health path).
+
+# Node 24 LTS, pinned; the suite runs on it as well as on Node 20.
+FROM node:24.22.3-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24.22.3-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=4000 \
+    SHUTDOWN_DRAIN_MS=8000
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The image's own unprivileged user; nothing under /app is writable by it.
+USER node
+EXPOSE 4000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM starts the drain: in-flight requests get SHUTDOWN_DRAIN_MS (8 s here) to finish, inside
+# docker stop's default 10 s grace period. Raise both together (docker stop -t, stop_grace_period,
+# terminationGracePeriodSeconds), keeping the drain the shorter.
+STOPSIGNAL SIGTERM
+# node itself is PID 1's only process: no npm or shell in between to swallow the signal.
+CMD ["node", "dist/main.js"]
