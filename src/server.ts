@@ -17,7 +17,9 @@ import { useErrorLogging } from './plugins/use-error-logging.js';
 import { useNoStore } from './plugins/use-no-store.js';
 import { usePostForTokens } from './plugins/use-post-for-tokens.js';
 import { useReadiness } from './plugins/use-readiness.js';
+import { useRequestGuards } from './plugins/use-request-guards.js';
 import { useRequestId } from './plugins/use-request-id.js';
+import { useSupportedOperations } from './plugins/use-supported-operations.js';
 import { createRateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 import { schema } from './schema/index.js';
@@ -126,11 +128,13 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ),
       useRequestId(),
       useNoStore(),
+      useRequestGuards(),
       useBodyLimit(config.maxRequestBodyBytes),
       useDisableIntrospection({ isDisabled: () => !config.introspection }),
       useCsrfPrevention(),
       ...useDocumentLimits(config.documentLimits, config.introspection),
       usePostForTokens(),
+      useSupportedOperations(),
       useReadiness(client),
       useErrorLogging(logger),
     ],

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import type { MemberLookup } from '../domain/types.js';
 import type { MemberAPIToken } from '../loaders/index.js';
 import { builder, type Context } from './builder.js';
@@ -15,6 +16,28 @@ interface CircleMemberRef {
   ssoId?: string;
   /** The token, once asked for: one admission and one load per reference. */
   token?: Promise<MemberAPIToken>;
+}
+
+/**
+ * A representation's key fields as strings: a router sends them as such, but any caller can send
+ * `_entities` a number or an object, which must be told, not crash the lookup.
+ */
+function checkedReference(ref: Record<string, unknown>): CircleMemberRef {
+  const checked: CircleMemberRef = {};
+  for (const key of ['communityMemberId', 'email', 'ssoId'] as const) {
+    const value = ref[key];
+    if (value === undefined || value === null) continue;
+    if (key === 'communityMemberId' && typeof value === 'number' && Number.isSafeInteger(value)) {
+      checked[key] = String(value);
+    } else if (typeof value === 'string') {
+      checked[key] = value;
+    } else {
+      throw new GraphQLError(`CircleMember representation: ${key} must be a string.`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+  }
+  return checked;
 }
 
 /** Which identifier to look the member up by, in Circle's own priority: SSO id, member id, email. */
@@ -77,5 +100,5 @@ builder.asEntity(CircleMemberType, {
     builder.selection<{ email: string }>('email'),
     builder.selection<{ ssoId: string }>('ssoId'),
   ],
-  resolveReference: (ref) => ({ ...ref }),
+  resolveReference: (ref) => checkedReference(ref),
 });

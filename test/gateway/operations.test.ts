@@ -298,22 +298,32 @@ describe('readiness', () => {
 
 describe('unexpected errors', () => {
   it('are masked as "Unexpected error." with the request id, and logged with that id', async () => {
-    // A representation of a type this subgraph does not have makes @apollo/subgraph throw.
-    const response = await stack.post(
-      'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }',
-      {
-        r: [{ __typename: 'NoSuchType', id: '1' }],
-      },
-    );
-    const requestId = response.headers.get('x-request-id');
-    expect(response.body.errors?.[0]).toMatchObject({
-      message: 'Unexpected error.',
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    // A bug below the gateway (no HTTP answer causes one: the client types every answer).
+    const buggy = await startStack({
+      upstream: (client) => ({
+        ...client,
+        api: {
+          ...client.api,
+          issueMemberToken: () => Promise.reject(new TypeError('a bug below the gateway')),
+        },
+      }),
     });
-    expect(response.body.extensions?.requestId).toBe(requestId);
-    const logged = stack.logLines
-      .map((line) => JSON.parse(line))
-      .find((l) => l.msg === 'unexpected error' && l.requestId === requestId);
-    expect(logged).toMatchObject({ level: 50, path: '_entities' });
+    try {
+      const response = await buggy.post(
+        `{ memberToken(by: EMAIL, value: "ada@example.com") { __typename } }`,
+      );
+      const requestId = response.headers.get('x-request-id');
+      expect(response.body.errors?.[0]).toMatchObject({
+        message: 'Unexpected error.',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+      expect(response.body.extensions?.requestId).toBe(requestId);
+      const logged = buggy.logLines
+        .map((line) => JSON.parse(line))
+        .find((l) => l.msg === 'unexpected error' && l.requestId === requestId);
+      expect(logged).toMatchObject({ level: 50, path: 'memberToken' });
+    } finally {
+      await buggy.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { type ClientOptions, createClient } from '../../src/client/sdk.js';
+import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
@@ -24,6 +25,11 @@ export interface StackOptions {
   sandbox?: SandboxOptions;
   gateway?: Partial<GatewayOptions>;
   client?: Partial<ClientOptions>;
+  /**
+   * Changes what the gateway gets as its client. Only for faults no HTTP answer can cause (a bug
+   * below the gateway), to test how the gateway contains them; upstream answers are faked at HTTP.
+   */
+  upstream?: (client: Upstream) => Upstream;
 }
 
 export interface GraphQLResponse {
@@ -67,7 +73,11 @@ export async function startStack(options: StackOptions = {}) {
       rateLimits: testRateLimits,
       ...options.gateway,
     },
-    { client, logger, exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' } },
+    {
+      client: options.upstream ? options.upstream(client) : client,
+      logger,
+      exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' },
+    },
   );
 
   async function post(
