@@ -153,11 +153,11 @@ export class UpstreamConnectionError extends CircleError {
   }
 }
 
-/** The circuit breaker is open after consecutive upstream failures: failing fast, nothing was sent. */
+/** The circuit breaker is open (most recent calls failed): failing fast, nothing was sent. */
 export class CircuitOpenError extends CircleError {
   readonly code = 'CIRCUIT_OPEN' as const;
   constructor(details?: CircleErrorDetails) {
-    super('Circle is unavailable (circuit open after repeated failures); failing fast.', details);
+    super('Circle is unavailable (circuit open: most recent calls failed); failing fast.', details);
   }
 }
 

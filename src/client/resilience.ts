@@ -1,7 +1,6 @@
 import {
   BrokenCircuitError,
   CircuitState,
-  ConsecutiveBreaker,
   circuitBreaker,
   DelegateBackoff,
   decorrelatedJitterGenerator,
@@ -9,6 +8,7 @@ import {
   type IRetryBackoffContext,
   IsolatedCircuitError,
   retry,
+  SamplingBreaker,
 } from 'cockatiel';
 import {
   AbortedError,
@@ -40,10 +40,12 @@ import {
  * deadline; otherwise the 429 is returned and the whole client fails fast with `RATE_LIMITED` until
  * the window passes, so the gateway stops spending Circle's shared per-IP budget.
  *
- * Each attempt runs inside one shared circuit breaker: `breakerThreshold` consecutive upstream
- * failures (the codes whose `breaker` trait is set: 5xx, timeout, connection, broken contract) open
- * it; while open every call fails fast with `CIRCUIT_OPEN`; after `breakerHalfOpenAfterMs` one trial
- * call decides whether it closes.
+ * Each attempt runs inside one shared circuit breaker that degrades in proportion: it opens when,
+ * over the last `breakerWindowMs`, more than `breakerFailureRate` of at least `breakerMinimumCalls`
+ * attempts failed with a code whose `breaker` trait is set (5xx, timeout, connection, broken
+ * contract). A partial outage (a quarter of calls failing) leaves it closed, so three calls in four
+ * still succeed; a dead Circle opens it. While open every call fails fast with `CIRCUIT_OPEN`;
+ * after `breakerHalfOpenAfterMs` one trial call decides, and a success closes it with a clean window.
  */
 export type RetryClass = 'issue' | 'refresh' | 'revoke' | 'probe';
 
@@ -58,9 +60,13 @@ export interface ResilienceOptions {
   maxRetryAfterWaitMs?: number;
   /** Back-off after a 429 without `Retry-After` (Circle advises about a minute). Default 60 s. */
   rateLimitBackoffSeconds?: number;
-  /** Consecutive upstream failures that open the breaker. Default 5. */
-  breakerThreshold?: number;
-  /** Time the breaker stays open before a trial call. Default 10000 ms. */
+  /** Share of failed attempts in the window that opens the breaker, above 0 and below 1. Default 0.5. */
+  breakerFailureRate?: number;
+  /** The window the failure rate is measured over. Default 10000 ms. */
+  breakerWindowMs?: number;
+  /** Attempts the window must hold before the rate can open the breaker. Default 10. */
+  breakerMinimumCalls?: number;
+  /** Time the breaker stays open before a trial call. Default 3000 ms. */
   breakerHalfOpenAfterMs?: number;
 }
 
@@ -91,6 +97,24 @@ function failedBeforeSend(error: unknown): boolean {
   );
 }
 
+/** cockatiel's sampling breaker, with its minimum throughput given as a count of calls in the window. */
+function samplingBreaker(options: ResilienceOptions): SamplingBreaker {
+  const rate = options.breakerFailureRate ?? 0.5;
+  if (!(rate > 0 && rate < 1)) {
+    throw new TypeError(
+      `createClient: breakerFailureRate must be a number above 0 and below 1, got ${String(rate)}`,
+    );
+  }
+  const windowMs = option('breakerWindowMs', options.breakerWindowMs, 10_000, 1000);
+  const minimumCalls = option('breakerMinimumCalls', options.breakerMinimumCalls, 10);
+  return new SamplingBreaker({
+    threshold: rate,
+    duration: windowMs,
+    // Half a call below the minimum, so float rounding never asks for one call more than set.
+    minimumRps: (minimumCalls - 0.5) / (windowMs / 1000),
+  });
+}
+
 export function createResilience(options: ResilienceOptions = {}): Resilience {
   const deadlineMs = option('deadlineMs', options.deadlineMs, 10_000);
   const revokeMaxAttempts = option('revokeMaxAttempts', options.revokeMaxAttempts, 4);
@@ -100,8 +124,8 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
   const breaker = circuitBreaker(
     handleWhen((error) => traitsOf(error)?.breaker === true),
     {
-      halfOpenAfter: option('breakerHalfOpenAfterMs', options.breakerHalfOpenAfterMs, 10_000),
-      breaker: new ConsecutiveBreaker(option('breakerThreshold', options.breakerThreshold, 5)),
+      halfOpenAfter: option('breakerHalfOpenAfterMs', options.breakerHalfOpenAfterMs, 3000),
+      breaker: samplingBreaker(options),
     },
   );
   let blockedUntil = 0;

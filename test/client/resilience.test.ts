@@ -203,8 +203,8 @@ describe('the readiness probe is never retried', () => {
 });
 
 describe('circuit breaker', () => {
-  it('opens after consecutive failures, fails fast, and closes after a good trial call', async () => {
-    const c = client({ breakerThreshold: 3, breakerHalfOpenAfterMs: 200 });
+  it('opens when more than half of the window failed, fails fast, and closes after a good trial call', async () => {
+    const c = client({ breakerMinimumCalls: 3, breakerHalfOpenAfterMs: 200 });
     script(error503, error503, error503);
     for (let i = 0; i < 3; i++) {
       await expect(c.api.issueMemberToken({ email: 'ada@example.com' })).rejects.toMatchObject({
@@ -214,7 +214,7 @@ describe('circuit breaker', () => {
     expect(c.breakerState()).toBe('open');
     await expect(c.api.issueMemberToken({ email: 'ada@example.com' })).rejects.toMatchObject({
       code: 'CIRCUIT_OPEN',
-      message: 'Circle is unavailable (circuit open after repeated failures); failing fast.',
+      message: 'Circle is unavailable (circuit open: most recent calls failed); failing fast.',
     });
     expect(sandbox.stats().calls.authToken).toBe(3);
 
@@ -226,8 +226,38 @@ describe('circuit breaker', () => {
     expect(sandbox.stats().calls.authToken).toBe(4);
   });
 
+  it('stays closed through a partial outage: a quarter of the calls failing', async () => {
+    const c = client({ breakerMinimumCalls: 4 });
+    const outcomes: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      script(error503);
+      for (let i = 0; i < 4; i++) {
+        outcomes.push(
+          await c.api.issueMemberToken({ email: 'ada@example.com' }).then(
+            () => 'ok',
+            (error: { code: string }) => error.code,
+          ),
+        );
+      }
+    }
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(9);
+    expect(outcomes.filter((o) => o === 'SERVER_FAULT')).toHaveLength(3);
+    expect(c.breakerState()).toBe('closed');
+  });
+
+  it('does not open on fewer calls than its minimum, however many failed', async () => {
+    const c = client({ breakerMinimumCalls: 5 });
+    script(error503, error503, error503, error503);
+    for (let i = 0; i < 4; i++) {
+      await expect(c.api.issueMemberToken({ email: 'ada@example.com' })).rejects.toMatchObject({
+        code: 'SERVER_FAULT',
+      });
+    }
+    expect(c.breakerState()).toBe('closed');
+  });
+
   it('is not opened by answers that say Circle is healthy (4xx)', async () => {
-    const c = client({ breakerThreshold: 2 });
+    const c = client({ breakerMinimumCalls: 2 });
     for (let i = 0; i < 4; i++) {
       await expect(c.api.issueMemberToken({ email: 'nobody@example.com' })).rejects.toMatchObject({
         code: 'MEMBER_NOT_FOUND',

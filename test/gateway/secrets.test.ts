@@ -14,7 +14,7 @@ const responses: string[] = [];
 const minted: string[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ client: { breakerThreshold: 1000 } });
+  stack = await startStack({ client: { breakerMinimumCalls: 1000 } });
   wrongToken = await startStack({ client: { appToken: 'a-wrong-app-token-that-must-never-leak' } });
 });
 afterAll(async () => {

@@ -66,7 +66,7 @@ const operations: Record<string, { query: string; field: string }> = {
 let stack: Stack;
 // 401/403 would open the breaker after five in a row; a high threshold keeps each case independent.
 beforeAll(async () => {
-  stack = await startStack({ client: { breakerThreshold: 1000 } });
+  stack = await startStack({ client: { breakerMinimumCalls: 1000 } });
 });
 afterAll(() => stack.close());
 
