@@ -1,24 +1,17 @@
-import type { IncomingMessage } from 'node:http';
-import { GraphQLError } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { AuthUnavailableError, type CallerAuthentication } from './auth/callers.js';
 import { errorTraits } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
-import type { Caller } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
+import { authenticatedCaller } from './plugins/use-caller-authentication.js';
 import { requestIdOf } from './plugins/use-request-id.js';
 import type { RateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 
 export interface ContextDeps {
-  config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'> & {
-    openAccess: boolean;
-  };
-  /** Who is asking: replaceable at run time (SIGHUP). */
-  callers: CallerAuthentication;
+  config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'>;
   client: Upstream;
   logger: Logger;
   rateLimits: RateLimits;
@@ -34,38 +27,18 @@ const upstreamLogMessages = {
 } as const;
 
 /**
- * The per-request context: the request id, the authenticated caller (a wrong credential ends the
- * request here with 401; an unreachable JWKS with a logged 503) and loaders built for this request.
+ * The per-request context: the request id, the caller `useCallerAuthentication` authenticated before
+ * the document was parsed, and loaders built for this request.
  */
 export function createContextFactory(deps: ContextDeps) {
   const { config, client, logger } = deps;
 
-  async function callerOf(
-    request: Request,
-    req: IncomingMessage | undefined,
-    requestId: string,
-  ): Promise<Caller> {
-    let caller: Caller;
-    try {
-      caller = await deps.callers.authenticate(request.headers, req?.socket?.remoteAddress);
-    } catch (error) {
-      if (!(error instanceof AuthUnavailableError)) throw error;
-      logger.error(
-        { requestId, err: { name: error.name, message: error.message } },
-        'caller authentication unavailable',
-      );
-      throw new GraphQLError('Caller authentication is unavailable right now; try again shortly.', {
-        extensions: { code: 'AUTH_UNAVAILABLE', requestId, http: { status: 503 } },
-      });
-    }
-    return caller.kind === 'anonymous' && config.openAccess
-      ? { kind: 'backend', name: 'open-sandbox', key: caller.key }
-      : caller;
-  }
-
-  return async ({ request, req }: YogaInitialContext & { req?: IncomingMessage }): Promise<Context> => {
+  return async ({ request }: YogaInitialContext): Promise<Context> => {
     const requestId = requestIdOf(request);
-    const caller = await callerOf(request, req, requestId);
+    const caller = authenticatedCaller(request);
+    // Every GraphQL request passes the authentication plugin first; reaching here without a caller
+    // is a wiring bug, not a request to let through.
+    if (!caller) throw new Error('context: the request was not authenticated');
     return {
       requestId,
       caller,

@@ -20,7 +20,7 @@ export const layers: Record<string, readonly string[]> = {
   loaders: ['client', 'domain', 'rate-limits'],
   auth: ['config', 'domain'],
   schema: ['auth', 'domain', 'loaders'],
-  plugins: ['client', 'config', 'logger'],
+  plugins: ['auth', 'client', 'config', 'domain', 'logger'],
   context: ['auth', 'client', 'config', 'domain', 'loaders', 'logger', 'plugins', 'rate-limits', 'schema'],
   server: [
     'auth',
