@@ -82,7 +82,11 @@ if (openAccess) logger.warn('open access: sandbox mode without caller authentica
 process.stdout.write(startBanner({ url, sandbox, openAccess }));
 
 async function shutdown(signal: string) {
-  if (drain.draining) return;
+  // A repeated signal (a wrapper relaying it, or the whole process group getting it) changes nothing.
+  if (drain.draining) {
+    logger.info({ signal }, 'already draining');
+    return;
+  }
   logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining in-flight requests');
   if (!(await drain.drain(config.shutdownDrainMs))) {
     logger.warn('drain deadline passed: closed the remaining connections');
@@ -107,5 +111,6 @@ process.on('SIGHUP', () => {
     logger.error({ reason: error.message }, 'SIGHUP: caller authentication kept as it was');
   }
 });
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+// `on`, not `once`: a second SIGTERM must find a handler too, or it would kill the process mid-drain.
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -16,7 +16,7 @@ async function serve() {
     setTimeout(() => res.end('done'), ms);
   });
   servers.push(server);
-  const drain = trackForDrain(server, 20);
+  const drain = trackForDrain(server, { lingerMs: 200, sweepMs: 20 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { server, drain, port };
@@ -56,28 +56,48 @@ const closed = (socket: Socket) =>
     : new Promise<void>((resolve) => socket.once('close', () => resolve()));
 
 describe('drain on shutdown', () => {
-  it('answers the request in flight with Connection: close, closes idle keep-alive sockets, and resolves true', async () => {
+  it('answers the request in flight with Connection: close, refuses new connections, and resolves true', async () => {
     const { server, drain, port } = await serve();
-    const agent = new Agent({ keepAlive: true, maxSockets: 10 });
-    const idle = await get(port, '/', agent);
-    expect(idle.connection).toBe('keep-alive');
+    const inFlight = get(port, '/?ms=500', new Agent({ keepAlive: true }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const draining = drain.drain(5000);
+    expect(drain.draining).toBe(true);
+    await expect(get(port, '/', new Agent())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(await inFlight).toMatchObject({ status: 200, body: 'done', connection: 'close' });
+    await expect(draining).resolves.toBe(true);
+    expect(server.listening).toBe(false);
+  });
 
-    const inFlight = get(port, '/?ms=1000', new Agent({ keepAlive: true }));
+  it('answers a request written on an idle keep-alive connection just after the drain began, then closes it', async () => {
+    const { drain, port } = await serve();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get(port, '/', agent);
+    expect(first.connection).toBe('keep-alive');
+    const draining = drain.drain(5000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const late = await get(port, '/?ms=20', agent);
+    expect(late.socket).toBe(first.socket); // the same, idle, connection: answered, not reset
+    expect(late).toMatchObject({ status: 200, body: 'done', connection: 'close' });
+    await closed(late.socket);
+    await expect(draining).resolves.toBe(true);
+    agent.destroy();
+  });
+
+  it('closes idle keep-alive connections after the linger, while a busy one is still answered', async () => {
+    const { drain, port } = await serve();
+    const agent = new Agent({ keepAlive: true });
+    const idle = await get(port, '/', agent);
+    const busy = get(port, '/?ms=1500', new Agent({ keepAlive: true }));
     let answered = false;
-    void inFlight.then(() => {
+    void busy.then(() => {
       answered = true;
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const draining = drain.drain(5000);
-    expect(drain.draining).toBe(true);
-
-    // The idle connection goes at once, while the busy one is still being answered.
     await closed(idle.socket);
     expect(answered).toBe(false);
-    const answer = await inFlight;
-    expect(answer).toMatchObject({ status: 200, body: 'done', connection: 'close' });
+    expect(await busy).toMatchObject({ status: 200, connection: 'close' });
     await expect(draining).resolves.toBe(true);
-    expect(server.listening).toBe(false);
     agent.destroy();
   });
 
