@@ -36,8 +36,10 @@ export function trackForDrain(server: Server, options: DrainOptions = {}): Drain
   const pending = new Set<ServerResponse>();
   let drained: Promise<boolean> | undefined;
 
-  server.on('request', (_req, res: ServerResponse) => {
-    if (drained) res.setHeader('connection', 'close');
+  // First among the request listeners, so the header is set before the handler can answer (a
+  // handler that answers synchronously would make a later setHeader throw).
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (drained && !res.headersSent) res.setHeader('connection', 'close');
     pending.add(res);
     res.once('close', () => pending.delete(res));
   });

@@ -109,6 +109,22 @@ describe('drain on shutdown', () => {
     await expect(stuck).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
+  it('marks Connection: close on a response its handler sends synchronously during the drain', async () => {
+    // Regression: the drain's listener ran after the handler and set a header on a sent response,
+    // an uncaught exception that ended the process mid-drain (found by npm run soak).
+    const server = createServer((_req, res) => res.end('sync'));
+    servers.push(server);
+    const drain = trackForDrain(server, { lingerMs: 300, sweepMs: 20 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    await get(port, '/', agent);
+    const draining = drain.drain(2000);
+    expect(await get(port, '/', agent)).toMatchObject({ status: 200, body: 'sync', connection: 'close' });
+    await expect(draining).resolves.toBe(true);
+    agent.destroy();
+  });
+
   it('returns the same drain to a second caller (a repeated signal)', async () => {
     const { drain } = await serve();
     const first = drain.drain(1000);
