@@ -207,7 +207,8 @@ signalledAt = Date.now();
 gateway.child.kill('SIGTERM');
 setTimeout(() => gateway.child.kill('SIGTERM'), 30);
 const exitCode = await gateway.exited;
-if (exitCode !== 0) console.error(`soak: the gateway exited with ${exitCode}:\n${gateway.output().slice(-3000)}`);
+if (exitCode !== 0)
+  console.error(`soak: the gateway exited with ${exitCode}:\n${gateway.output().slice(-3000)}`);
 const exitedAfterMs = Date.now() - signalledAt;
 stopping = true;
 await Promise.all([...workers, hostileWorker]);
@@ -252,6 +253,7 @@ const slope = (() => {
   return den === 0 ? 0 : num / den;
 })();
 const all = beforeSignal;
+const underFaults = inPhase('faults').filter((s) => s.sentAt >= faultsStarted);
 const figures = {
   durationSeconds: duration,
   connections,
@@ -269,8 +271,16 @@ const figures = {
   serverErrors: all.filter((s) => s.status >= 500).length,
   masked: all.filter((s) => s.outcome === 'masked').length,
   tokenShareSteady: Number(tokenShare(inPhase('load')).toFixed(4)),
-  tokenShareUnderFaults: Number(
-    tokenShare(inPhase('faults').filter((s) => s.sentAt >= faultsStarted)).toFixed(4),
+  tokenShareUnderFaults: Number(tokenShare(underFaults).toFixed(4)),
+  // Answers RATE_LIMITED under faults: Circle's own 429 told the client to wait, and it does.
+  rateLimitedShareUnderFaults: Number(
+    (
+      underFaults.filter((s) => s.outcome === 'RATE_LIMITED').length / Math.max(1, underFaults.length)
+    ).toFixed(4),
+  ),
+  // The breaker's part: of the answers not rate limited, the share that got a token.
+  tokenShareUnderFaultsNotRateLimited: Number(
+    tokenShare(underFaults.filter((s) => s.outcome !== 'RATE_LIMITED')).toFixed(4),
   ),
   recoverySeconds: Number(((recoveredAt - recoveryStarted) / 1000).toFixed(2)),
   hostileRequests: hostileSent,

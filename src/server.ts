@@ -57,10 +57,12 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 /**
  * The gateway as a yoga instance: `gateway.fetch(...)` in tests, a node:http server in main.
  * Plugin order: graphql-jit first, as it supplies the executor; request id and no-store stamp every
- * response, errors included (onResponse hooks run for every response wherever they stand); the body
- * limit and CSRF check run when the request is parsed, before the document is; document limits and
- * the GET guard run at parse and validation, before execution; error logging sees each original
- * error before yoga's own masking, which yoga adds after every plugin listed here.
+ * response, errors included (onResponse hooks run for every response wherever they stand); then,
+ * in this order and before any body is read or document parsed, the request guards (method,
+ * Content-Type, Accept, URL parameters), the body limit, caller authentication and the CSRF check;
+ * document limits, the GET guard and the subscription refusal run at parse and validation, before
+ * execution; error logging sees each original error before yoga's own masking, which yoga adds
+ * after every plugin listed here.
  */
 export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gateway {
   const { client, logger } = deps;
