@@ -35,6 +35,7 @@ const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], {
   env: {
     ...process.env,
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     CIRCLE_APP_TOKEN: '',
     GATEWAY_API_KEYS: `bench:${apiKey}`,

@@ -119,6 +119,7 @@ try {
       CIRCLE_APP_TOKEN: appToken,
       CIRCLE_BASE_URL: sandboxUrl,
       PORT: '0',
+      METRICS_PORT: '0',
       UPSTREAM_CONNECTIONS: String(connections),
       GATEWAY_API_KEYS: `bench:${apiKey}`,
       // The benchmark measures the gateway, not its rate limits or Circle's budget.

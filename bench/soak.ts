@@ -64,6 +64,7 @@ const gateway = launch(
     CIRCLE_APP_TOKEN: appToken,
     CIRCLE_BASE_URL: sandboxUrl,
     PORT: '0',
+    METRICS_PORT: '0',
     GATEWAY_API_KEYS: `soak:${apiKey}`,
     RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_MEMBER: '1000000',

@@ -8,11 +8,14 @@ export interface BannerFacts {
   sandbox?: Sandbox | undefined;
   /** Sandbox mode without caller authentication: anyone may get any member's tokens. */
   openAccess: boolean;
+  /** Where Prometheus metrics are served, when they are. */
+  metricsUrl?: string | undefined;
 }
 
 /** What `npm start` prints once it listens: in sandbox mode, how to try it; otherwise one line. */
-export function startBanner({ url, sandbox, openAccess }: BannerFacts): string {
-  if (!sandbox) return `circle-auth-gateway listening at ${url}\n`;
+export function startBanner({ url, sandbox, openAccess, metricsUrl }: BannerFacts): string {
+  const metrics = metricsUrl ? `metrics at ${metricsUrl}\n` : '';
+  if (!sandbox) return `circle-auth-gateway listening at ${url}\n${metrics}`;
   const firstMember = sandbox.simulator.members[0];
   return [
     '',
@@ -27,6 +30,7 @@ export function startBanner({ url, sandbox, openAccess }: BannerFacts): string {
       : []),
     '',
     `GraphiQL:  ${url}`,
+    ...(metricsUrl ? [`Metrics:   ${metricsUrl}`] : []),
     '',
     describeSandbox(sandbox),
     '',

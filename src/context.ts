@@ -2,6 +2,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import { errorTraits } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
+import type { GatewayObserver } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
@@ -17,6 +18,8 @@ export interface ContextDeps {
   rateLimits: RateLimits;
   /** Shared by all requests on purpose: concurrent refreshes of one token make one upstream call. */
   refreshFlights: SingleFlight<RefreshedAccessToken>;
+  /** Metrics of token operations, limits and saved calls. */
+  observer?: GatewayObserver;
 }
 
 /** What an upstream failure is logged as, by the log level of its code (client/errors.ts). */
@@ -49,6 +52,7 @@ export function createContextFactory(deps: ContextDeps) {
         refreshFlights: deps.refreshFlights,
         rateLimits: deps.rateLimits,
         callerKey: caller.key,
+        ...(deps.observer ? { observer: deps.observer } : {}),
         onUpstreamError: (error) => {
           const level = errorTraits[error.code].logLevel;
           if (!logger.isLevelEnabled(level)) return;

@@ -12,6 +12,8 @@ import { ConfigError, type GatewayConfig, loadCallerAuth, loadConfig } from './c
 import { exitOnCrash } from './crash.js';
 import { trackForDrain } from './drain.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics/index.js';
+import { startMetricsServer } from './metrics/server.js';
 import { inRequestScope } from './plugins/use-request-id.js';
 import { type Sandbox, startSandbox } from './sandbox/server.js';
 import { createGateway } from './server.js';
@@ -50,7 +52,9 @@ if (config.circleAppToken === undefined) {
   );
 }
 
+const metrics = config.metrics.port === undefined ? undefined : createMetrics();
 const client = createUpstream({
+  ...(metrics ? { observer: metrics.upstream } : {}),
   appToken: sandbox?.appToken ?? (config.circleAppToken as string),
   baseURL: sandbox?.url ?? config.circleBaseUrl,
   deadlineMs: config.upstreamTimeoutMs,
@@ -63,7 +67,7 @@ const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && co
 const callers = createCallerAuthentication(config.auth);
 const gateway = createGateway(
   { ...config, openAccess },
-  { client, logger, callers, ...(exampleMember ? { exampleMember } : {}) },
+  { client, logger, callers, ...(metrics ? { metrics } : {}), ...(exampleMember ? { exampleMember } : {}) },
 );
 const server = createServer(
   inRequestScope((req: IncomingMessage, res: ServerResponse) => void gateway.requestListener(req, res)),
@@ -74,12 +78,23 @@ await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
   server.listen(config.port, config.host, () => resolve());
 }).catch((error: unknown) => fail(`cannot listen on ${config.host}:${config.port} (HOST, PORT)`, error));
+const metricsServer =
+  metrics && config.metrics.port !== undefined
+    ? await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port).catch(
+        (error: unknown) =>
+          fail(
+            `cannot serve metrics on ${config.metrics.host}:${config.metrics.port} (METRICS_HOST, METRICS_PORT)`,
+            error,
+          ),
+      )
+    : undefined;
+if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listening');
 const { port } = server.address() as AddressInfo;
 const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 const url = `http://${host}:${port}/graphql`;
 logger.info({ url, sandbox: sandbox !== undefined, openAccess }, 'gateway listening');
 if (openAccess) logger.warn('open access: sandbox mode without caller authentication');
-process.stdout.write(startBanner({ url, sandbox, openAccess }));
+process.stdout.write(startBanner({ url, sandbox, openAccess, metricsUrl: metricsServer?.url }));
 
 async function shutdown(signal: string) {
   // A repeated signal (a wrapper relaying it, or the whole process group getting it) changes nothing.
@@ -92,6 +107,7 @@ async function shutdown(signal: string) {
     logger.warn('drain deadline passed: closed the remaining connections');
   }
   await client.close();
+  await metricsServer?.close();
   await sandbox?.close();
   logger.info('stopped');
   process.exit(0);

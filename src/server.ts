@@ -10,6 +10,7 @@ import { exampleOperations } from './graphiql.js';
 import type { RefreshedAccessToken } from './loaders/index.js';
 import { SingleFlight } from './loaders/single-flight.js';
 import { type Logger, yogaLogger } from './logger.js';
+import type { Metrics } from './metrics/index.js';
 import { boundedDocumentCache, compileOnRepeat } from './plugins/document-cache.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useCallerAuthentication } from './plugins/use-caller-authentication.js';
@@ -48,6 +49,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Caller authentication, when the caller wants to reload it (SIGHUP); else built from `config.auth`. */
   callers?: CallerAuthentication;
+  /** Prometheus metrics (metrics/index.ts); the client given here should report to `metrics.upstream`. */
+  metrics?: Metrics;
   /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
   exampleMember?: { email: string; id: number; ssoId: string };
 }
@@ -67,8 +70,14 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gateway {
   const { client, logger } = deps;
   // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
-  const refreshFlights = new SingleFlight<RefreshedAccessToken>();
+  const refreshFlights = new SingleFlight<RefreshedAccessToken>(() =>
+    deps.metrics?.gateway.upstreamCallSaved('single_flight'),
+  );
   const rateLimits = createRateLimits(config.rateLimits);
+  deps.metrics?.watch({
+    breakerOpen: () => client.breakerState() !== 'closed',
+    budgetRemaining: () => rateLimits.budgetRemaining(),
+  });
   const repeated = compileOnRepeat();
 
   return createYoga<Record<string, unknown>, Context>({
@@ -116,7 +125,14 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       errorCache: boundedDocumentCache(),
       validationCache: true,
     },
-    context: createContextFactory({ config, client, logger, rateLimits, refreshFlights }),
+    context: createContextFactory({
+      config,
+      client,
+      logger,
+      rateLimits,
+      refreshFlights,
+      ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
+    }),
     plugins: [
       // Executes through queries compiled once per document that runs again (about a quarter less
       // CPU per repeated operation); a one-off document runs on graphql-js, never compiled.
@@ -147,6 +163,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useSupportedOperations(),
       useReadiness(client),
       useErrorLogging(logger),
+      ...(deps.metrics ? [deps.metrics.plugin()] : []),
     ],
   });
 }

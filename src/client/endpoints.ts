@@ -1,4 +1,4 @@
-import { ContractViolationError, InvalidInputError } from './errors.js';
+import { ContractViolationError, InvalidInputError, isCircleError } from './errors.js';
 import { checkEmail, checkMemberId, checkSsoId, checkToken } from './input.js';
 import type { Resilience, RetryClass } from './resilience.js';
 import {
@@ -39,6 +39,17 @@ export interface CircleApi {
   probe(options?: CallOptions): Promise<void>;
 }
 
+/**
+ * Sees every HTTP attempt the client makes (retries included) and every call the breaker refused
+ * without one: for metrics. It never changes an outcome; it is told no token and no body.
+ */
+export interface UpstreamObserver {
+  /** One attempt: `ok`, or the client error code it ended with, and how long it took. */
+  attempt(endpoint: Endpoint, outcome: string, seconds: number): void;
+  /** A call the open breaker refused: no attempt was made. */
+  shortCircuit(endpoint: Endpoint): void;
+}
+
 export const paths = {
   authToken: '/api/v1/headless/auth_token',
   refresh: '/api/v1/headless/access_token/refresh',
@@ -74,7 +85,30 @@ function expectOk<T>(parse: (response: UpstreamResponse) => T) {
   };
 }
 
-export function createApi(transport: Transport, resilience: Resilience): CircleApi {
+export function createApi(
+  transport: Transport,
+  resilience: Resilience,
+  observer?: UpstreamObserver,
+): CircleApi {
+  async function attempt<T>(endpoint: Endpoint, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+    if (!observer) return run();
+    const started = performance.now();
+    try {
+      const result = await run();
+      observer.attempt(endpoint, 'ok', (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      // An abort here is the call's deadline (the resilience layer names it UPSTREAM_TIMEOUT).
+      const outcome = isCircleError(error)
+        ? error.code
+        : signal.aborted
+          ? 'UPSTREAM_TIMEOUT'
+          : 'UPSTREAM_CONNECTION';
+      observer.attempt(endpoint, outcome, (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
   function call<T>(
     endpoint: Endpoint,
     retryClass: RetryClass,
@@ -83,15 +117,21 @@ export function createApi(transport: Transport, resilience: Resilience): CircleA
     onSuccess: (response: UpstreamResponse) => T,
     options: CallOptions | undefined,
   ): Promise<T> {
-    return resilience.run(
+    const called = resilience.run(
       retryClass,
-      async (signal) => {
-        const response = await transport.send({ method, path: paths[endpoint], body, signal });
-        if (response.status >= 200 && response.status < 300) return onSuccess(response);
-        throw mapErrorResponse(endpoint, response, resilience.rateLimitBackoffSeconds);
-      },
+      (signal) =>
+        attempt(endpoint, signal, async () => {
+          const response = await transport.send({ method, path: paths[endpoint], body, signal });
+          if (response.status >= 200 && response.status < 300) return onSuccess(response);
+          throw mapErrorResponse(endpoint, response, resilience.rateLimitBackoffSeconds);
+        }),
       options?.signal,
     );
+    if (!observer) return called;
+    return called.catch((error: unknown) => {
+      if (isCircleError(error) && error.code === 'CIRCUIT_OPEN') observer.shortCircuit(endpoint);
+      throw error;
+    });
   }
 
   return {

@@ -1,8 +1,12 @@
-import { type CircleApi, createApi } from './endpoints.js';
+import { type CircleApi, createApi, type UpstreamObserver } from './endpoints.js';
 import { type BreakerState, createResilience, type ResilienceOptions } from './resilience.js';
 import { createTransport, type TransportOptions } from './transport.js';
 
-export type ClientOptions = TransportOptions & ResilienceOptions;
+export type ClientOptions = TransportOptions &
+  ResilienceOptions & {
+    /** Sees every attempt and every call the breaker refused (metrics); changes nothing. */
+    observer?: UpstreamObserver;
+  };
 
 /**
  * The client as the gateway uses it: one typed function per endpoint (each rejects with a typed
@@ -20,7 +24,7 @@ export function createUpstream(options: ClientOptions): Upstream {
   const transport = createTransport(options);
   const resilience = createResilience(options);
   return {
-    api: createApi(transport, resilience),
+    api: createApi(transport, resilience, options.observer),
     breakerState: () => resilience.breakerState(),
     close: () => transport.close(),
   };

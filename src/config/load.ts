@@ -88,6 +88,8 @@ export interface GatewayConfig {
   corsOrigins: string[] | '*';
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdownDrainMs: number;
+  /** Where `/metrics` is served; no port: no metrics. */
+  metrics: { host: string; port: number | undefined };
   auth: AuthConfig;
   documentLimits: DocumentLimitsConfig;
   rateLimits: RateLimitsConfig;
@@ -168,6 +170,7 @@ export function loadConfig(env: Env): GatewayConfig {
     corsOrigins: read(env, 'CORS_ORIGINS', mode),
     maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
+    metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },
     auth: loadAuthConfig(env, mode),
     documentLimits: {
       maxDepth: read(env, 'MAX_DEPTH', mode),

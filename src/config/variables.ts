@@ -37,6 +37,7 @@ const sections = [
   'Callers',
   'Document and rate limits',
   'Upstream calls',
+  'Operations',
 ] as const;
 export type Section = (typeof sections)[number];
 
@@ -78,6 +79,7 @@ const http = 'Listening and HTTP';
 const callers = 'Callers';
 const limits = 'Document and rate limits';
 const upstream = 'Upstream calls';
+const operations = 'Operations';
 
 export const variables = {
   CIRCLE_APP_TOKEN: {
@@ -311,6 +313,24 @@ export const variables = {
     expected: 'an integer from 50 to 60000',
     shownDefault: '`3000`',
     meaning: 'time to open a connection to Circle',
+  },
+  METRICS_HOST: {
+    section: operations,
+    schema: z.string().default('127.0.0.1'),
+    expected: 'a host name or address',
+    shownDefault: '`127.0.0.1`',
+    meaning:
+      'where Prometheus metrics are served (`GET /metrics`), on a listener of their own, never the GraphQL port',
+  },
+  METRICS_PORT: {
+    section: operations,
+    schema: z
+      .union([z.literal('off'), integer(0, 65535)])
+      .default(9464)
+      .transform((value) => (value === 'off' ? undefined : value)),
+    expected: 'an integer from 0 to 65535, or off',
+    shownDefault: '`9464`',
+    meaning: 'the metrics port; 0 takes any free port (logged at start), `off` serves no metrics',
   },
 } satisfies Record<string, Declaration>;
 

@@ -6,6 +6,7 @@ import {
   type OutcomeCode,
   type RateLimitedError,
 } from '../client/errors.js';
+import type { RateLimitScope } from './types.js';
 
 /**
  * The expected outcomes a caller sees as typed results (`... on Error { code message }`), and the
@@ -73,6 +74,8 @@ export class RateLimitedResult extends ErrorResult {
   constructor(
     readonly retryAfterSeconds: number,
     message = `Too many requests to Circle; retry after ${retryAfterSeconds} s.`,
+    /** The gateway's limit that refused, for metrics; none when Circle itself answered 429. */
+    readonly scope?: RateLimitScope,
   ) {
     super(message);
   }

@@ -16,3 +16,23 @@ export type Caller =
   | { kind: 'anonymous'; key: string }
   | { kind: 'backend'; name: string; key: string }
   | { kind: 'member'; key: string; email?: string; ssoId?: string; memberId?: number };
+
+/** The token operations, as metrics and the audit trail name them. */
+export type TokenOperation = 'issue' | 'refresh' | 'revoke_refresh' | 'revoke_access';
+
+/** Which limit refused a field: the caller's, the member's, Circle's budget, or the operation's cap. */
+export type RateLimitScope = 'caller' | 'member' | 'budget' | 'operation_cap';
+
+/** Why a field made no upstream call of its own. */
+export type SavedCallReason = 'same_request' | 'single_flight';
+
+/**
+ * Sees what the gateway does with token operations, for metrics. It never changes an outcome, and
+ * is told codes and names only: never a token, key, email, member id or caller key.
+ */
+export interface GatewayObserver {
+  /** A token-bearing field resolved: `ok`, or the result's code. */
+  tokenOperation(operation: TokenOperation, outcome: string): void;
+  rateLimited(scope: RateLimitScope): void;
+  upstreamCallSaved(reason: SavedCallReason): void;
+}

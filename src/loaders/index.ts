@@ -3,8 +3,8 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { CircleApi, MemberIdentifier } from '../client/endpoints.js';
 import { type CircleError, isCircleError, traitsOf } from '../client/errors.js';
 import type { MemberAPIToken, RefreshedAccessToken } from '../client/responses.js';
-import { RateLimitedResult, toOutcome } from '../domain/outcomes.js';
-import type { MemberLookup, TokenRevoked } from '../domain/types.js';
+import { ErrorResult, RateLimitedResult, toOutcome } from '../domain/outcomes.js';
+import type { GatewayObserver, MemberLookup, TokenOperation, TokenRevoked } from '../domain/types.js';
 import type { RateLimits } from '../rate-limits/index.js';
 import { type SingleFlight, tokenKey } from './single-flight.js';
 
@@ -24,6 +24,8 @@ export interface LoaderDeps {
   callerKey: string;
   /** Sees every upstream failure (for logs and metrics); never changes the outcome. */
   onUpstreamError?: (error: CircleError) => void;
+  /** Sees every field's outcome, limit refusal and saved call (metrics); never changes an outcome. */
+  observer?: GatewayObserver;
 }
 
 /** What resolvers call: every call is one resolved field, counted against the rate limits first. */
@@ -32,6 +34,8 @@ export interface Loaders {
   refresh(refreshToken: string): Promise<RefreshedAccessToken>;
   revokeRefresh(refreshToken: string): Promise<TokenRevoked>;
   revokeAccess(accessToken: string): Promise<TokenRevoked>;
+  /** Tells the loaders that the schema refused a member-token field before loading (for metrics). */
+  refused(code: 'FORBIDDEN' | 'UNAUTHENTICATED'): void;
 }
 
 /** The loader key of a member lookup: one upstream call per distinct key in a request. */
@@ -60,14 +64,19 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
   async function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
     if (calls >= deps.maxCallsPerOperation) {
+      deps.observer?.rateLimited('operation_cap');
       return new RateLimitedResult(
         0,
         `This operation needs more than ${deps.maxCallsPerOperation} calls to Circle; split it into smaller operations.`,
+        'operation_cap',
       );
     }
     calls += 1;
     const spent = await deps.rateLimits.admitUpstream();
-    if (spent) return spent;
+    if (spent) {
+      deps.observer?.rateLimited('budget');
+      return spent;
+    }
     limit ??= pLimit(deps.concurrency);
     return limit(call).catch((error: unknown) => {
       if (isCircleError(error)) deps.onUpstreamError?.(error);
@@ -111,23 +120,49 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   const refreshRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token))));
   const accessRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeAccessToken(token))));
 
+  // Keys this request has loaded already, per operation: a repeat makes no upstream call.
+  const loaded = new Set<string>();
+
   /** Admits one field (caller and subject limits), then loads. Subjects are hashed: no email or token is kept. */
-  async function admitted<T>(loader: () => DataLoader<string, T>, key: string, subject = key): Promise<T> {
-    const denied = await deps.rateLimits.admitField(deps.callerKey, tokenKey(subject));
-    if (denied) throw denied;
-    return loader().load(key);
+  async function admitted<T>(
+    operation: TokenOperation,
+    loader: () => DataLoader<string, T>,
+    key: string,
+    subject = key,
+  ): Promise<T> {
+    const observer = deps.observer;
+    try {
+      const denied = await deps.rateLimits.admitField(deps.callerKey, tokenKey(subject));
+      if (denied) {
+        if (denied.scope) observer?.rateLimited(denied.scope);
+        throw denied;
+      }
+      if (observer) {
+        const seen = `${operation}:${key}`;
+        if (loaded.has(seen)) observer.upstreamCallSaved('same_request');
+        else loaded.add(seen);
+      }
+      const result = await loader().load(key);
+      observer?.tokenOperation(operation, 'ok');
+      return result;
+    } catch (error) {
+      observer?.tokenOperation(operation, error instanceof ErrorResult ? error.code : 'unexpected');
+      throw error;
+    }
   }
 
   return {
     // Emails differing only in case are one member to the per-member limit.
     memberToken: (by, value) =>
       admitted(
+        'issue',
         memberTokens,
         memberKey(by, value),
         memberKey(by, by === 'EMAIL' ? value.toLowerCase() : value),
       ),
-    refresh: (token) => admitted(refreshes, token),
-    revokeRefresh: (token) => admitted(refreshRevokes, token),
-    revokeAccess: (token) => admitted(accessRevokes, token),
+    refresh: (token) => admitted('refresh', refreshes, token),
+    revokeRefresh: (token) => admitted('revoke_refresh', refreshRevokes, token),
+    revokeAccess: (token) => admitted('revoke_access', accessRevokes, token),
+    refused: (code) => deps.observer?.tokenOperation('issue', code),
   };
 }

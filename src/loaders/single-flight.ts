@@ -8,9 +8,15 @@ import { createHash } from 'node:crypto';
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Promise<T>>();
 
+  /** `onJoin` is told each time a call joins a flight instead of making its own (metrics). */
+  constructor(private readonly onJoin?: () => void) {}
+
   run(key: string, fn: () => Promise<T>): Promise<T> {
     const existing = this.flights.get(key);
-    if (existing) return existing;
+    if (existing) {
+      this.onJoin?.();
+      return existing;
+    }
     const flight = fn().finally(() => this.flights.delete(key));
     this.flights.set(key, flight);
     return flight;

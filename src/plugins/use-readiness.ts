@@ -1,27 +1,54 @@
 import { type Plugin, useReadinessCheck } from 'graphql-yoga';
+import { type CircleErrorCode, isCircleError } from '../client/errors.js';
 import type { Upstream } from '../client/upstream.js';
+
+/** Why the gateway is not ready, in plain words: what the operator should look at. No secret. */
+const reasons: Partial<Record<CircleErrorCode, string>> = {
+  APP_TOKEN_REJECTED: 'Circle rejected the app token (401): check CIRCLE_APP_TOKEN.',
+  NOT_ELIGIBLE:
+    'Circle refused the app token (403): the community has no headless access, or it is not a Headless Auth token.',
+  RATE_LIMITED: "Circle's rate limit was reached; the gateway is backing off.",
+  UPSTREAM_TIMEOUT: 'Circle did not answer in time.',
+  UPSTREAM_CONNECTION: 'Circle is unreachable (the connection failed).',
+  CIRCUIT_OPEN: 'The circuit breaker is open: most recent calls to Circle failed.',
+};
+
+function reasonOf(error: unknown): string {
+  if (!isCircleError(error)) return 'Circle could not be checked.';
+  return reasons[error.code] ?? `Circle answered the readiness probe with ${error.code}.`;
+}
+
+const answer = (ready: boolean, reason: string) =>
+  new Response(`${JSON.stringify({ ready, reason })}\n`, {
+    status: ready ? 200 : 503,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
 
 /**
  * `/ready`: 200 when Circle is reachable and accepts the app token (a probe that mints nothing),
- * 503 otherwise or while the circuit breaker is open. The answer is cached for `cacheMs` so a
- * load balancer polling every second costs Circle at most one call per window.
+ * 503 otherwise or while the circuit breaker is open, with a JSON body `{ ready, reason }` that says
+ * why in plain words. The probe's answer is cached for `cacheMs` so a load balancer polling every
+ * second costs Circle at most one call per window.
  */
 export function useReadiness(client: Upstream, cacheMs = 10_000): Plugin {
-  let last: { at: number; ready: Promise<boolean> } | undefined;
+  let last: { at: number; reason: Promise<string | undefined> } | undefined;
   return useReadinessCheck({
     endpoint: '/ready',
     check: async () => {
-      if (client.breakerState() === 'open') return false;
+      if (client.breakerState() === 'open') return answer(false, reasons.CIRCUIT_OPEN as string);
       if (!last || Date.now() - last.at > cacheMs) {
         last = {
           at: Date.now(),
-          ready: client.api.probe().then(
-            () => true,
-            () => false,
+          reason: client.api.probe().then(
+            () => undefined,
+            (error: unknown) => reasonOf(error),
           ),
         };
       }
-      return last.ready;
+      const reason = await last.reason;
+      return reason === undefined
+        ? answer(true, 'Circle is reachable and accepts the app token.')
+        : answer(false, reason);
     },
   });
 }

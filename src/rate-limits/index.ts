@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitsConfig } from '../config/load.js';
 import { RateLimitedResult } from '../domain/outcomes.js';
+import type { RateLimitScope } from '../domain/types.js';
 
 /**
  * Rate limits, shared by all requests of this process (rate-limiter-flexible; its Redis limiter
@@ -15,9 +16,16 @@ export interface RateLimits {
   admitField(callerKey: string, subjectKey: string): Promise<RateLimitedResult | undefined>;
   /** Counts one upstream call against the gateway-wide budget. */
   admitUpstream(): Promise<RateLimitedResult | undefined>;
+  /** Upstream calls left in the budget's current window; `undefined` when no budget is set. */
+  budgetRemaining(): Promise<number | undefined>;
 }
 
-async function consume(limiter: RateLimiterMemory | undefined, key: string, message: (s: number) => string) {
+async function consume(
+  limiter: RateLimiterMemory | undefined,
+  key: string,
+  scope: RateLimitScope,
+  message: (s: number) => string,
+) {
   if (!limiter) return undefined;
   try {
     await limiter.consume(key);
@@ -25,7 +33,7 @@ async function consume(limiter: RateLimiterMemory | undefined, key: string, mess
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
     const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    return new RateLimitedResult(seconds, message(seconds));
+    return new RateLimitedResult(seconds, message(seconds), scope);
   }
 }
 
@@ -42,11 +50,13 @@ export function createRateLimits(config: RateLimitsConfig): RateLimits {
         (await consume(
           perCaller,
           callerKey,
+          'caller',
           (s) => `Too many token requests from this caller; retry after ${s} s.`,
         )) ??
         (await consume(
           perMember,
           subjectKey,
+          'member',
           (s) => `Too many token requests for this member; retry after ${s} s.`,
         ))
       );
@@ -55,8 +65,14 @@ export function createRateLimits(config: RateLimitsConfig): RateLimits {
       return consume(
         budget,
         'circle',
+        'budget',
         (s) => `The gateway's share of Circle's rate limit is spent; retry after ${s} s.`,
       );
+    },
+    async budgetRemaining() {
+      if (!budget) return undefined;
+      const used = await budget.get('circle');
+      return used ? Math.max(0, used.remainingPoints) : config.circleBudgetPer5Min;
     },
   };
 }

@@ -51,7 +51,9 @@ export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').
 
 /** What a caller that fails `tokensFor` gets: UNAUTHENTICATED (top-level) without credentials, else FORBIDDEN. */
 export function notAuthorized(context: Context): Error {
-  return context.caller.kind === 'anonymous'
+  const anonymous = context.caller.kind === 'anonymous';
+  context.loaders.refused(anonymous ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+  return anonymous
     ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
     : new ForbiddenResult();
 }

@@ -232,7 +232,12 @@ describe('HTTP behaviour', () => {
 
   it('answers /health and /ready', async () => {
     expect((await stack.gateway.fetch('http://gateway/health')).status).toBe(200);
-    expect((await stack.gateway.fetch('http://gateway/ready')).status).toBe(200);
+    const ready = await stack.gateway.fetch('http://gateway/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      ready: true,
+      reason: 'Circle is reachable and accepts the app token.',
+    });
     expect(stack.sandbox.stats().calls.authToken).toBe(0);
   });
 });
@@ -276,7 +281,12 @@ describe('readiness', () => {
   it('is 503 when Circle rejects the app token, and mints nothing to find out', async () => {
     const wrong = await startStack({ client: { appToken: 'not-the-sandbox-app-token' } });
     try {
-      expect((await wrong.gateway.fetch('http://gateway/ready')).status).toBe(503);
+      const ready = await wrong.gateway.fetch('http://gateway/ready');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({
+        ready: false,
+        reason: 'Circle rejected the app token (401): check CIRCLE_APP_TOKEN.',
+      });
       expect(wrong.sandbox.stats().calls).toMatchObject({ authToken: 0, revokeAccess: 1 });
     } finally {
       await wrong.close();
@@ -288,10 +298,36 @@ describe('readiness', () => {
       client: { baseURL: 'http://127.0.0.1:9', connectTimeoutMs: 200, deadlineMs: 500 },
     });
     try {
-      expect((await down.gateway.fetch('http://gateway/ready')).status).toBe(503);
+      const ready = await down.gateway.fetch('http://gateway/ready');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({
+        ready: false,
+        reason: 'Circle is unreachable (the connection failed).',
+      });
       expect((await down.gateway.fetch('http://gateway/health')).status).toBe(200);
     } finally {
       await down.close();
+    }
+  });
+});
+
+describe('readiness while the breaker is open', () => {
+  it('is 503 and says so, without probing Circle', async () => {
+    const failing = await startStack({ client: { breakerMinimumCalls: 3, breakerHalfOpenAfterMs: 60_000 } });
+    try {
+      failing.sandbox.setFaults({ errorRate: 1 });
+      for (let i = 0; i < 3; i++)
+        await failing.post(`{ memberToken(by: EMAIL, value: "ada@example.com") { __typename } }`);
+      failing.sandbox.resetStats();
+      const ready = await failing.gateway.fetch('http://gateway/ready');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({
+        ready: false,
+        reason: 'The circuit breaker is open: most recent calls to Circle failed.',
+      });
+      expect(failing.sandbox.stats().calls.revokeAccess).toBe(0);
+    } finally {
+      await failing.close();
     }
   });
 });

@@ -30,7 +30,13 @@ describe('SIGHUP re-reads caller authentication', () => {
     writeFileSync(keysFile, `billing:${oldKey}\n`);
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', GATEWAY_API_KEYS_FILE: keysFile },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+        GATEWAY_API_KEYS_FILE: keysFile,
+      },
     });
     let stdout = '';
     child.stdout?.on('data', (chunk) => {

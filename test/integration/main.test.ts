@@ -14,7 +14,10 @@ afterEach(() => {
 function start(env: Record<string, string>, script = 'src/main.ts') {
   const base = { ...process.env };
   for (const name of ['CIRCLE_APP_TOKEN', 'CIRCLE_BASE_URL', 'PORT', 'HOST', 'NODE_ENV']) delete base[name];
-  const child = spawn(tsx, [script], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(tsx, [script], {
+    cwd: root,
+    env: { ...base, LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';

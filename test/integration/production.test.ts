@@ -75,16 +75,17 @@ describe('the production install (npm ci --omit=dev, node dist/main.js)', () => 
       { SANDBOX_APP_TOKEN: appToken },
       /listening at (http:\/\/\S+)/,
     );
-    const [, url] = await start(
+    const [, url, metricsUrl] = await start(
       'dist/main.js',
       {
         CIRCLE_APP_TOKEN: appToken,
         CIRCLE_BASE_URL: String(sandboxUrl),
         GATEWAY_API_KEYS: `smoke:${apiKey}`,
         PORT: '0',
+        METRICS_PORT: '0',
         NODE_ENV: 'production',
       },
-      /listening at (http:\/\/\S+\/graphql)/,
+      /listening at (http:\/\/\S+\/graphql)\nmetrics at (http:\/\/\S+\/metrics)/,
     );
     const response = await fetch(String(url), {
       method: 'POST',
@@ -101,5 +102,8 @@ describe('the production install (npm ci --omit=dev, node dist/main.js)', () => 
     expect(body.data.memberToken.accessToken).toMatch(/^eyJ/);
     expect(body.data.memberToken.communityMemberId).toBe('1');
     expect((await fetch(String(url).replace('/graphql', '/health'))).status).toBe(200);
+    const metrics = await (await fetch(String(metricsUrl))).text();
+    expect(metrics).toContain('circle_upstream_requests_total{endpoint="authToken",outcome="ok"} 1');
+    expect(metrics).toContain('gateway_token_operations_total{operation="issue",outcome="ok"} 1');
   });
 });

@@ -35,7 +35,14 @@ async function underLoad(command: string, args: string[]) {
   const child = spawn(command, args, {
     cwd: root,
     detached: true, // a process group of its own, as under an orchestrator
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '5000', CIRCLE_APP_TOKEN: '' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_DRAIN_MS: '5000',
+      CIRCLE_APP_TOKEN: '',
+    },
   });
   children.push(child);
   let stdout = '';

@@ -2,6 +2,7 @@ import { type ClientOptions, createClient } from '../../src/client/sdk.js';
 import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
 
@@ -30,6 +31,8 @@ export interface StackOptions {
    * below the gateway), to test how the gateway contains them; upstream answers are faked at HTTP.
    */
   upstream?: (client: Upstream) => Upstream;
+  /** Prometheus metrics, wired as main wires them (the client reports its attempts to them). */
+  metrics?: boolean;
 }
 
 export interface GraphQLResponse {
@@ -52,7 +55,9 @@ export async function startStack(options: StackOptions = {}) {
   const sandbox = await startSandbox({ clock, ...options.sandbox });
   const logLines: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
+  const metrics = options.metrics ? createMetrics() : undefined;
   const client = createClient({
+    ...(metrics ? { observer: metrics.upstream } : {}),
     appToken: sandbox.appToken,
     baseURL: sandbox.url,
     revokeBaseDelayMs: 1,
@@ -76,6 +81,7 @@ export async function startStack(options: StackOptions = {}) {
     {
       client: options.upstream ? options.upstream(client) : client,
       logger,
+      ...(metrics ? { metrics } : {}),
       exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' },
     },
   );
@@ -107,6 +113,7 @@ export async function startStack(options: StackOptions = {}) {
     clock,
     client,
     gateway,
+    metrics,
     logLines,
     post,
     get,

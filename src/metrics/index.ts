@@ -1,0 +1,128 @@
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { Plugin } from 'graphql-yoga';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { UpstreamObserver } from '../client/endpoints.js';
+import type { GatewayObserver } from '../domain/types.js';
+
+/** What the gauges read when Prometheus scrapes. */
+export interface MetricSources {
+  breakerOpen(): boolean;
+  /** Upstream calls left in the budget's window; undefined when no budget is set. */
+  budgetRemaining(): Promise<number | undefined>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** For the client: every HTTP attempt and breaker short-circuit. */
+  upstream: UpstreamObserver;
+  /** For the loaders: token operations, limit refusals, saved calls. */
+  gateway: GatewayObserver;
+  /** yoga's GraphQL metrics (request duration, errors, phases), into the same registry. */
+  plugin(): Plugin;
+  /** Where the gauges read from; set once the gateway has built its client and limits. */
+  watch(sources: MetricSources): void;
+}
+
+/**
+ * The gateway's Prometheus metrics (prom-client), in a registry of their own, served on their own
+ * listener (server.ts), never on the public GraphQL port. Labels are fixed vocabularies: endpoint
+ * names, client error codes, GraphQL result codes, operation kinds, scopes and reasons. No label
+ * ever carries a token, key, email, member id, caller key or a caller-chosen operation name.
+ */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let sources: MetricSources | undefined;
+
+  const upstreamRequests = new Counter({
+    name: 'circle_upstream_requests_total',
+    help: 'HTTP attempts to Circle, retries included, by endpoint and outcome (ok or the client error code); a call the open breaker refused counts once with outcome CIRCUIT_OPEN and no attempt.',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [registry],
+  });
+  const upstreamDuration = new Histogram({
+    name: 'circle_upstream_request_duration_seconds',
+    help: 'Duration of HTTP attempts to Circle, by endpoint.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'circle_breaker_open',
+    help: '1 while the circuit breaker in front of Circle is open (or half-open), else 0.',
+    registers: [registry],
+    collect() {
+      this.set(sources?.breakerOpen() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'circle_budget_remaining',
+    help: "Upstream calls left in this process's share of Circle's budget (CIRCLE_REQUEST_BUDGET per 5 minutes); +Inf when no budget is set.",
+    registers: [registry],
+    async collect() {
+      const remaining = await sources?.budgetRemaining();
+      this.set(remaining ?? Number.POSITIVE_INFINITY);
+    },
+  });
+  const tokenOperations = new Counter({
+    name: 'gateway_token_operations_total',
+    help: 'Token-bearing fields resolved, by operation (issue, refresh, revoke_refresh, revoke_access) and outcome (ok or the GraphQL result code).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'gateway_rate_limited_total',
+    help: 'Fields refused by a limit of the gateway, by scope (caller, member, budget, operation_cap).',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  });
+  const saved = new Counter({
+    name: 'gateway_upstream_calls_saved_total',
+    help: 'Fields answered without an upstream call of their own, by reason (same_request: an identical lookup in the request; single_flight: joined a concurrent refresh).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  // Present from the first scrape, so dashboards and alerts see zeros rather than no series.
+  for (const operation of ['issue', 'refresh', 'revoke_refresh', 'revoke_access']) {
+    tokenOperations.inc({ operation, outcome: 'ok' }, 0);
+  }
+  for (const scope of ['caller', 'member', 'budget', 'operation_cap']) rateLimited.inc({ scope }, 0);
+  for (const reason of ['same_request', 'single_flight']) saved.inc({ reason }, 0);
+  for (const endpoint of ['authToken', 'refresh', 'revokeRefresh', 'revokeAccess']) {
+    upstreamRequests.inc({ endpoint, outcome: 'ok' }, 0);
+  }
+
+  return {
+    registry,
+    upstream: {
+      attempt(endpoint, outcome, seconds) {
+        upstreamRequests.inc({ endpoint, outcome });
+        upstreamDuration.observe({ endpoint }, seconds);
+      },
+      shortCircuit(endpoint) {
+        upstreamRequests.inc({ endpoint, outcome: 'CIRCUIT_OPEN' });
+      },
+    },
+    gateway: {
+      tokenOperation: (operation, outcome) => tokenOperations.inc({ operation, outcome }),
+      rateLimited: (scope) => rateLimited.inc({ scope }),
+      upstreamCallSaved: (reason) => saved.inc({ reason }),
+    },
+    plugin: () =>
+      usePrometheus({
+        registry,
+        endpoint: false,
+        // Caller-chosen operation names would make a label anyone can fill with anything.
+        labels: { operationName: false, operationType: true },
+        metrics: {
+          graphql_yoga_http_duration: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_error_result: true,
+          graphql_envelop_request: true,
+        },
+      }),
+    watch(next) {
+      sources = next;
+    },
+  };
+}
