@@ -1,4 +1,5 @@
 import type { YogaInitialContext } from 'graphql-yoga';
+import { type AuditLog, auditEventName } from './audit/index.js';
 import { errorTraits } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
@@ -6,6 +7,7 @@ import type { GatewayObserver } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
+import { countUpstreamCalls } from './plugins/use-access-log.js';
 import { authenticatedCaller } from './plugins/use-caller-authentication.js';
 import { requestIdOf } from './plugins/use-request-id.js';
 import type { RateLimits } from './rate-limits/index.js';
@@ -20,6 +22,8 @@ export interface ContextDeps {
   refreshFlights: SingleFlight<RefreshedAccessToken>;
   /** Metrics of token operations, limits and saved calls. */
   observer?: GatewayObserver;
+  /** The audit trail of tokens issued, refreshed, revoked and refused. */
+  audit?: AuditLog;
 }
 
 /** What an upstream failure is logged as, by the log level of its code (client/errors.ts). */
@@ -42,23 +46,41 @@ export function createContextFactory(deps: ContextDeps) {
     // Every GraphQL request passes the authentication plugin first; reaching here without a caller
     // is a wiring bug, not a request to let through.
     if (!caller) throw new Error('context: the request was not authenticated');
-    return {
-      requestId,
-      caller,
-      loaders: createLoaders({
-        api: client.api,
-        concurrency: config.upstreamConcurrency,
-        maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
-        refreshFlights: deps.refreshFlights,
-        rateLimits: deps.rateLimits,
-        callerKey: caller.key,
-        ...(deps.observer ? { observer: deps.observer } : {}),
-        onUpstreamError: (error) => {
-          const level = errorTraits[error.code].logLevel;
-          if (!logger.isLevelEnabled(level)) return;
-          logger[level]({ requestId, code: error.code, status: error.status }, upstreamLogMessages[level]);
-        },
-      }),
-    };
+    const { audit } = deps;
+    const loaders = createLoaders({
+      api: client.api,
+      concurrency: config.upstreamConcurrency,
+      maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
+      refreshFlights: deps.refreshFlights,
+      rateLimits: deps.rateLimits,
+      callerKey: caller.key,
+      ...(deps.observer ? { observer: deps.observer } : {}),
+      onUpstreamError: (error) => {
+        const level = errorTraits[error.code].logLevel;
+        if (!logger.isLevelEnabled(level)) return;
+        logger[level]({ requestId, code: error.code, status: error.status }, upstreamLogMessages[level]);
+      },
+      ...(audit
+        ? {
+            onOutcome: (operation, outcome, subject) => {
+              const event = auditEventName(operation, outcome);
+              if (!event) return;
+              audit.record({
+                event,
+                operation,
+                outcome,
+                caller: { kind: caller.kind, ...(caller.kind === 'backend' ? { name: caller.name } : {}) },
+                subject:
+                  subject.memberId !== undefined
+                    ? { memberId: String(subject.memberId) }
+                    : { hash: audit.hash(subject.identifier) },
+                requestId,
+              });
+            },
+          }
+        : {}),
+    });
+    countUpstreamCalls(request, loaders.upstreamCalls);
+    return { requestId, caller, loaders };
   };
 }

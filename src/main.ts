@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAuditLog } from './audit/index.js';
 import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
 import { createUpstream } from './client/upstream.js';
@@ -53,9 +54,11 @@ if (config.circleAppToken === undefined) {
 }
 
 const metrics = config.metrics.port === undefined ? undefined : createMetrics();
+const appToken = sandbox?.appToken ?? (config.circleAppToken as string);
+const audit = createAuditLog({ file: config.auditLogFile, appToken });
 const client = createUpstream({
   ...(metrics ? { observer: metrics.upstream } : {}),
-  appToken: sandbox?.appToken ?? (config.circleAppToken as string),
+  appToken,
   baseURL: sandbox?.url ?? config.circleBaseUrl,
   deadlineMs: config.upstreamTimeoutMs,
   connectTimeoutMs: config.upstreamConnectTimeoutMs,
@@ -67,7 +70,14 @@ const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && co
 const callers = createCallerAuthentication(config.auth);
 const gateway = createGateway(
   { ...config, openAccess },
-  { client, logger, callers, ...(metrics ? { metrics } : {}), ...(exampleMember ? { exampleMember } : {}) },
+  {
+    client,
+    logger,
+    callers,
+    audit,
+    ...(metrics ? { metrics } : {}),
+    ...(exampleMember ? { exampleMember } : {}),
+  },
 );
 const server = createServer(
   inRequestScope((req: IncomingMessage, res: ServerResponse) => void gateway.requestListener(req, res)),
@@ -108,6 +118,7 @@ async function shutdown(signal: string) {
   }
   await client.close();
   await metricsServer?.close();
+  audit.flush();
   await sandbox?.close();
   logger.info('stopped');
   process.exit(0);

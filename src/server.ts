@@ -2,6 +2,7 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { AuditLog } from './audit/index.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
@@ -12,6 +13,7 @@ import { SingleFlight } from './loaders/single-flight.js';
 import { type Logger, yogaLogger } from './logger.js';
 import type { Metrics } from './metrics/index.js';
 import { boundedDocumentCache, compileOnRepeat } from './plugins/document-cache.js';
+import { useAccessLog } from './plugins/use-access-log.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useCallerAuthentication } from './plugins/use-caller-authentication.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
@@ -49,6 +51,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Caller authentication, when the caller wants to reload it (SIGHUP); else built from `config.auth`. */
   callers?: CallerAuthentication;
+  /** The audit trail (audit/index.ts). */
+  audit?: AuditLog;
   /** Prometheus metrics (metrics/index.ts); the client given here should report to `metrics.upstream`. */
   metrics?: Metrics;
   /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
@@ -132,6 +136,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       rateLimits,
       refreshFlights,
       ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
     }),
     plugins: [
       // Executes through queries compiled once per document that runs again (about a quarter less
@@ -149,6 +154,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ),
       useRequestId(),
       useNoStore(),
+      useAccessLog(logger),
       useRequestGuards(),
       useBodyLimit(config.maxRequestBodyBytes),
       useCallerAuthentication({

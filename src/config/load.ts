@@ -90,6 +90,8 @@ export interface GatewayConfig {
   shutdownDrainMs: number;
   /** Where `/metrics` is served; no port: no metrics. */
   metrics: { host: string; port: number | undefined };
+  /** Where audit events are appended; unset: stdout. */
+  auditLogFile: string | undefined;
   auth: AuthConfig;
   documentLimits: DocumentLimitsConfig;
   rateLimits: RateLimitsConfig;
@@ -171,6 +173,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
     metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },
+    auditLogFile: read(env, 'AUDIT_LOG_FILE', mode),
     auth: loadAuthConfig(env, mode),
     documentLimits: {
       maxDepth: read(env, 'MAX_DEPTH', mode),

@@ -314,6 +314,14 @@ export const variables = {
     shownDefault: '`3000`',
     meaning: 'time to open a connection to Circle',
   },
+  AUDIT_LOG_FILE: {
+    section: operations,
+    schema: z.string().min(1).optional(),
+    expected: 'a file path',
+    shownDefault: 'unset (stdout)',
+    meaning:
+      'where audit events go (token issued, refreshed, revoked, refused), appended as JSON lines; unset: stdout, each line marked `"log":"audit"`',
+  },
   METRICS_HOST: {
     section: operations,
     schema: z.string().default('127.0.0.1'),

@@ -26,6 +26,16 @@ export interface LoaderDeps {
   onUpstreamError?: (error: CircleError) => void;
   /** Sees every field's outcome, limit refusal and saved call (metrics); never changes an outcome. */
   observer?: GatewayObserver;
+  /**
+   * Sees each field's outcome with its subject, for the audit trail: the identifier or token as
+   * given (to be hashed there, never written), and Circle's member id when the answer carried it.
+   */
+  onOutcome?: (operation: TokenOperation, outcome: string, subject: FieldSubject) => void;
+}
+
+export interface FieldSubject {
+  identifier: string;
+  memberId?: number;
 }
 
 /** What resolvers call: every call is one resolved field, counted against the rate limits first. */
@@ -34,13 +44,20 @@ export interface Loaders {
   refresh(refreshToken: string): Promise<RefreshedAccessToken>;
   revokeRefresh(refreshToken: string): Promise<TokenRevoked>;
   revokeAccess(accessToken: string): Promise<TokenRevoked>;
-  /** Tells the loaders that the schema refused a member-token field before loading (for metrics). */
-  refused(code: 'FORBIDDEN' | 'UNAUTHENTICATED'): void;
+  /** Tells the loaders that the schema refused a member-token field before loading (metrics, audit). */
+  refused(code: 'FORBIDDEN' | 'UNAUTHENTICATED', by: MemberLookup, value: string): void;
+  /** Upstream calls this request has made so far (for the access log). */
+  upstreamCalls(): number;
 }
 
 /** The loader key of a member lookup: one upstream call per distinct key in a request. */
 function memberKey(by: MemberLookup, value: string): string {
   return `${by}:${value}`;
+}
+
+/** A member as the limits and the audit trail count it: emails differing only in case are one member. */
+function subjectKey(by: MemberLookup, value: string): string {
+  return memberKey(by, by === 'EMAIL' ? value.toLowerCase() : value);
 }
 
 function identifier(key: string): MemberIdentifier {
@@ -61,6 +78,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   // Built on first use: most requests need one loader, many (introspection, health) none.
   let limit: LimitFunction | undefined;
   let calls = 0;
+  let made = 0;
 
   async function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
     if (calls >= deps.maxCallsPerOperation) {
@@ -78,6 +96,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       return spent;
     }
     limit ??= pLimit(deps.concurrency);
+    made += 1;
     return limit(call).catch((error: unknown) => {
       if (isCircleError(error)) deps.onUpstreamError?.(error);
       const translated = toOutcome(error);
@@ -144,25 +163,30 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       }
       const result = await loader().load(key);
       observer?.tokenOperation(operation, 'ok');
+      const memberId = (result as Partial<MemberAPIToken>).community_member_id;
+      deps.onOutcome?.(operation, 'ok', {
+        identifier: subject,
+        ...(memberId !== undefined ? { memberId } : {}),
+      });
       return result;
     } catch (error) {
-      observer?.tokenOperation(operation, error instanceof ErrorResult ? error.code : 'unexpected');
+      const outcome = error instanceof ErrorResult ? error.code : 'unexpected';
+      observer?.tokenOperation(operation, outcome);
+      deps.onOutcome?.(operation, outcome, { identifier: subject });
       throw error;
     }
   }
 
   return {
     // Emails differing only in case are one member to the per-member limit.
-    memberToken: (by, value) =>
-      admitted(
-        'issue',
-        memberTokens,
-        memberKey(by, value),
-        memberKey(by, by === 'EMAIL' ? value.toLowerCase() : value),
-      ),
+    memberToken: (by, value) => admitted('issue', memberTokens, memberKey(by, value), subjectKey(by, value)),
     refresh: (token) => admitted('refresh', refreshes, token),
     revokeRefresh: (token) => admitted('revoke_refresh', refreshRevokes, token),
     revokeAccess: (token) => admitted('revoke_access', accessRevokes, token),
-    refused: (code) => deps.observer?.tokenOperation('issue', code),
+    refused: (code, by, value) => {
+      deps.observer?.tokenOperation('issue', code);
+      deps.onOutcome?.('issue', code, { identifier: subjectKey(by, value) });
+    },
+    upstreamCalls: () => made,
   };
 }

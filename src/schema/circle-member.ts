@@ -84,7 +84,7 @@ const CircleMemberType = builder.objectRef<CircleMemberRef>('CircleMember').impl
       type: MemberTokenType,
       description: "The member's access and refresh token (Circle auth_token), or why not.",
       authScopes: (ref) => ({ tokensFor: lookupOf(ref) }),
-      unauthorizedError: (_ref, _args, context) => notAuthorized(context),
+      unauthorizedError: (ref, _args, context) => notAuthorized(context, lookupOf(ref)),
       errors: {
         types: memberTokenErrors,
         union: { name: 'CircleMemberTokenResult', description: 'A member token, or why not.' },

@@ -6,6 +6,7 @@ import {
   RateLimitedResult,
   UpstreamUnavailableResult,
 } from '../domain/outcomes.js';
+import type { MemberLookup } from '../domain/types.js';
 import type { MemberAPIToken } from '../loaders/index.js';
 import { builder, type Context } from './builder.js';
 import { memberLookupArgs } from './validation.js';
@@ -50,9 +51,9 @@ export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').
 });
 
 /** What a caller that fails `tokensFor` gets: UNAUTHENTICATED (top-level) without credentials, else FORBIDDEN. */
-export function notAuthorized(context: Context): Error {
+export function notAuthorized(context: Context, lookup: { by: MemberLookup; value: string }): Error {
   const anonymous = context.caller.kind === 'anonymous';
-  context.loaders.refused(anonymous ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+  context.loaders.refused(anonymous ? 'UNAUTHENTICATED' : 'FORBIDDEN', lookup.by, lookup.value);
   return anonymous
     ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
     : new ForbiddenResult();
@@ -82,7 +83,7 @@ builder.queryField('memberToken', (t) =>
     },
     // A trusted backend may ask for anyone; a member only for itself (auth/rules.ts).
     authScopes: (_root, args) => ({ tokensFor: { by: args.by, value: args.value } }),
-    unauthorizedError: (_root, _args, context) => notAuthorized(context),
+    unauthorizedError: (_root, args, context) => notAuthorized(context, args),
     resolve: (_root, args, context) => context.loaders.memberToken(args.by, args.value),
   }),
 );

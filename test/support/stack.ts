@@ -1,3 +1,4 @@
+import { createAuditLog } from '../../src/audit/index.js';
 import { type ClientOptions, createClient } from '../../src/client/sdk.js';
 import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
@@ -35,6 +36,9 @@ export interface StackOptions {
   metrics?: boolean;
 }
 
+/** The audit trail's lines, as written (JSON lines). */
+export type AuditLines = string[];
+
 export interface GraphQLResponse {
   status: number;
   headers: Headers;
@@ -56,6 +60,11 @@ export async function startStack(options: StackOptions = {}) {
   const logLines: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
   const metrics = options.metrics ? createMetrics() : undefined;
+  const auditLines: AuditLines = [];
+  const audit = createAuditLog({
+    appToken: sandbox.appToken,
+    destination: { write: (line: string) => void auditLines.push(line) },
+  });
   const client = createClient({
     ...(metrics ? { observer: metrics.upstream } : {}),
     appToken: sandbox.appToken,
@@ -82,6 +91,7 @@ export async function startStack(options: StackOptions = {}) {
       client: options.upstream ? options.upstream(client) : client,
       logger,
       ...(metrics ? { metrics } : {}),
+      audit,
       exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' },
     },
   );
@@ -114,6 +124,8 @@ export async function startStack(options: StackOptions = {}) {
     client,
     gateway,
     metrics,
+    audit,
+    auditLines,
     logLines,
     post,
     get,

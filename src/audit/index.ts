@@ -1,0 +1,90 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type DestinationStream, pino } from 'pino';
+import type { Caller, TokenOperation } from '../domain/types.js';
+
+/** The audit trail's events: a token issued, refreshed or revoked, or a token request refused. */
+export type AuditEventName = 'token.issued' | 'token.refreshed' | 'token.revoked' | 'token.refused';
+
+export interface AuditEvent {
+  event: AuditEventName;
+  operation: TokenOperation;
+  /** `ok`, or FORBIDDEN, UNAUTHENTICATED or RATE_LIMITED for a refusal. */
+  outcome: string;
+  caller: { kind: Caller['kind']; name?: string };
+  /** Circle's member id when known, else a keyed hash of the identifier or token: never the raw value. */
+  subject: { memberId: string } | { hash: string };
+  requestId: string;
+}
+
+export interface AuditLog {
+  record(event: AuditEvent): void;
+  /** A keyed hash (HMAC-SHA256) of an identifier or token: the same on every replica, reversible by none. */
+  hash(value: string): string;
+  /** Writes out what is buffered (at shutdown). */
+  flush(): void;
+}
+
+const outcomesAudited = new Set(['ok', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED']);
+const names: Record<TokenOperation, AuditEventName> = {
+  issue: 'token.issued',
+  refresh: 'token.refreshed',
+  revoke_refresh: 'token.revoked',
+  revoke_access: 'token.revoked',
+};
+
+/** Whether an outcome is one the audit trail records, and under which event name. */
+export function auditEventName(operation: TokenOperation, outcome: string): AuditEventName | undefined {
+  if (!outcomesAudited.has(outcome)) return undefined;
+  return outcome === 'ok' ? names[operation] : 'token.refused';
+}
+
+export interface AuditOptions {
+  /**
+   * Where events go: AUDIT_LOG_FILE (appended, JSON lines), or a stream (tests); stdout when
+   * neither, each line marked `"log":"audit"` apart from the other log lines.
+   */
+  file?: string | undefined;
+  destination?: DestinationStream;
+  /**
+   * The secret the subject hashes are keyed with. Derived (HKDF) from the app token, which every
+   * replica holds and which can mint tokens anyway, so hashes agree across replicas and restarts.
+   */
+  appToken: string;
+}
+
+/**
+ * The audit trail (pino, JSON lines), apart from the operational log and independent of LOG_LEVEL:
+ * one event per token issued, refreshed, revoked or refused, with the caller's kind and name, the
+ * subject as Circle's member id or a keyed hash, the outcome, the request id and the replica.
+ */
+export function createAuditLog(options: AuditOptions): AuditLog {
+  const key = Buffer.from(
+    hkdfSync('sha256', options.appToken, 'circle-auth-gateway', 'audit subject hash', 32),
+  );
+  const destination =
+    options.destination ??
+    (options.file
+      ? pino.destination({ dest: options.file, append: true, mkdir: true, sync: true })
+      : pino.destination(1));
+  const logger = pino(
+    {
+      level: 'info',
+      base: { log: 'audit', service: 'circle-auth-gateway', replica: `${hostname()}:${process.pid}` },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'event',
+    },
+    destination,
+  );
+  return {
+    record({ event, ...fields }) {
+      logger.info(fields, event);
+    },
+    hash(value) {
+      return `hmac-sha256:${createHmac('sha256', key).update(value).digest('base64url').slice(0, 22)}`;
+    },
+    flush() {
+      logger.flush();
+    },
+  };
+}
