@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { countUpstreamCalls } from './plugins/use-access-log.js';
 import { authenticatedCaller } from './plugins/use-caller-authentication.js';
 import { requestIdOf } from './plugins/use-request-id.js';
+import { traceIdOf, traceOf } from './plugins/use-tracing.js';
 import type { RateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 
@@ -47,6 +48,8 @@ export function createContextFactory(deps: ContextDeps) {
     // is a wiring bug, not a request to let through.
     if (!caller) throw new Error('context: the request was not authenticated');
     const { audit } = deps;
+    const traced = traceOf(request);
+    const traceId = traceIdOf(request);
     const loaders = createLoaders({
       api: client.api,
       concurrency: config.upstreamConcurrency,
@@ -54,6 +57,7 @@ export function createContextFactory(deps: ContextDeps) {
       refreshFlights: deps.refreshFlights,
       rateLimits: deps.rateLimits,
       callerKey: caller.key,
+      ...(traced ? { traceContext: traced.context } : {}),
       ...(deps.observer ? { observer: deps.observer } : {}),
       onUpstreamError: (error) => {
         const level = errorTraits[error.code].logLevel;
@@ -75,6 +79,7 @@ export function createContextFactory(deps: ContextDeps) {
                     ? { memberId: String(subject.memberId) }
                     : { hash: audit.hash(subject.identifier) },
                 requestId,
+                ...(traceId ? { traceId } : {}),
               });
             },
           }

@@ -18,6 +18,7 @@ import { startMetricsServer } from './metrics/server.js';
 import { inRequestScope } from './plugins/use-request-id.js';
 import { type Sandbox, startSandbox } from './sandbox/server.js';
 import { createGateway } from './server.js';
+import { startTracing } from './tracing/index.js';
 
 let config: GatewayConfig;
 try {
@@ -43,6 +44,8 @@ function fail(what: string, error: unknown): never {
 
 const logger = createLogger(config.logLevel);
 exitOnCrash(logger);
+// Before anything makes a span: the provider, the W3C propagator and the context manager.
+const tracing = startTracing(config.tracing);
 let sandbox: Sandbox | undefined;
 if (config.circleAppToken === undefined) {
   sandbox = await startSandbox(config.sandbox).catch((error: unknown) =>
@@ -118,6 +121,7 @@ async function shutdown(signal: string) {
   }
   await client.close();
   await metricsServer?.close();
+  await tracing?.shutdown().catch(() => logger.warn('traces could not all be exported at shutdown'));
   audit.flush();
   await sandbox?.close();
   logger.info('stopped');

@@ -25,6 +25,7 @@ import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestGuards } from './plugins/use-request-guards.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { useSupportedOperations } from './plugins/use-supported-operations.js';
+import { useTracing } from './plugins/use-tracing.js';
 import { createRateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 import { schema } from './schema/index.js';
@@ -154,6 +155,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ),
       useRequestId(),
       useNoStore(),
+      useTracing(),
       useAccessLog(logger),
       useRequestGuards(),
       useBodyLimit(config.maxRequestBodyBytes),

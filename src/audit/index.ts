@@ -15,6 +15,8 @@ export interface AuditEvent {
   /** Circle's member id when known, else a keyed hash of the identifier or token: never the raw value. */
   subject: { memberId: string } | { hash: string };
   requestId: string;
+  /** The request's trace id, when it is traced. */
+  traceId?: string;
 }
 
 export interface AuditLog {

@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ContractViolationError, InvalidInputError, isCircleError } from './errors.js';
 import { checkEmail, checkMemberId, checkSsoId, checkToken } from './input.js';
 import type { Resilience, RetryClass } from './resilience.js';
@@ -90,23 +91,48 @@ export function createApi(
   resilience: Resilience,
   observer?: UpstreamObserver,
 ): CircleApi {
-  async function attempt<T>(endpoint: Endpoint, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
-    if (!observer) return run();
-    const started = performance.now();
-    try {
-      const result = await run();
-      observer.attempt(endpoint, 'ok', (performance.now() - started) / 1000);
-      return result;
-    } catch (error) {
-      // An abort here is the call's deadline (the resilience layer names it UPSTREAM_TIMEOUT).
-      const outcome = isCircleError(error)
-        ? error.code
-        : signal.aborted
-          ? 'UPSTREAM_TIMEOUT'
-          : 'UPSTREAM_CONNECTION';
-      observer.attempt(endpoint, outcome, (performance.now() - started) / 1000);
-      throw error;
-    }
+  const tracer = trace.getTracer('circle-auth-gateway');
+
+  /**
+   * One HTTP attempt, seen by the observer (metrics) and as a CLIENT span (OpenTelemetry, a no-op
+   * unless tracing is on), a child of whatever span is current. The span records the endpoint, the
+   * method, the status and the outcome: no URL, header, body or token.
+   */
+  function attempt<T>(
+    endpoint: Endpoint,
+    method: string,
+    signal: AbortSignal,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    return tracer.startActiveSpan(
+      `circle ${endpoint}`,
+      { kind: SpanKind.CLIENT, attributes: { 'circle.endpoint': endpoint, 'http.request.method': method } },
+      async (span) => {
+        const started = performance.now();
+        try {
+          const result = await run();
+          observer?.attempt(endpoint, 'ok', (performance.now() - started) / 1000);
+          span.setAttribute('circle.outcome', 'ok');
+          return result;
+        } catch (error) {
+          // An abort here is the call's deadline (the resilience layer names it UPSTREAM_TIMEOUT).
+          const outcome = isCircleError(error)
+            ? error.code
+            : signal.aborted
+              ? 'UPSTREAM_TIMEOUT'
+              : 'UPSTREAM_CONNECTION';
+          observer?.attempt(endpoint, outcome, (performance.now() - started) / 1000);
+          span.setAttribute('circle.outcome', outcome);
+          if (isCircleError(error) && error.status !== undefined) {
+            span.setAttribute('http.response.status_code', error.status);
+          }
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   function call<T>(
@@ -120,7 +146,7 @@ export function createApi(
     const called = resilience.run(
       retryClass,
       (signal) =>
-        attempt(endpoint, signal, async () => {
+        attempt(endpoint, method, signal, async () => {
           const response = await transport.send({ method, path: paths[endpoint], body, signal });
           if (response.status >= 200 && response.status < 300) return onSuccess(response);
           throw mapErrorResponse(endpoint, response, resilience.rateLimitBackoffSeconds);

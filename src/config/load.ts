@@ -92,6 +92,8 @@ export interface GatewayConfig {
   metrics: { host: string; port: number | undefined };
   /** Where audit events are appended; unset: stdout. */
   auditLogFile: string | undefined;
+  /** OpenTelemetry traces: off without an endpoint. */
+  tracing: { endpoint: string | undefined; serviceName: string };
   auth: AuthConfig;
   documentLimits: DocumentLimitsConfig;
   rateLimits: RateLimitsConfig;
@@ -174,6 +176,10 @@ export function loadConfig(env: Env): GatewayConfig {
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
     metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },
     auditLogFile: read(env, 'AUDIT_LOG_FILE', mode),
+    tracing: {
+      endpoint: read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', mode),
+      serviceName: read(env, 'OTEL_SERVICE_NAME', mode),
+    },
     auth: loadAuthConfig(env, mode),
     documentLimits: {
       maxDepth: read(env, 'MAX_DEPTH', mode),

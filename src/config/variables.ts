@@ -322,6 +322,21 @@ export const variables = {
     meaning:
       'where audit events go (token issued, refreshed, revoked, refused), appended as JSON lines; unset: stdout, each line marked `"log":"audit"`',
   },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    section: operations,
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    expected: 'an http(s) URL of an OTLP/HTTP collector, such as http://otel-collector:4318',
+    shownDefault: 'unset (no traces)',
+    meaning:
+      "OpenTelemetry traces go there (OTLP/HTTP, `/v1/traces` appended); unset: none, at no cost. The exporter reads the other standard `OTEL_EXPORTER_OTLP_*` variables itself. A caller's W3C `traceparent` is continued",
+  },
+  OTEL_SERVICE_NAME: {
+    section: operations,
+    schema: z.string().min(1).default('circle-auth-gateway'),
+    expected: 'a service name',
+    shownDefault: '`circle-auth-gateway`',
+    meaning: "the traces' `service.name`",
+  },
   METRICS_HOST: {
     section: operations,
     schema: z.string().default('127.0.0.1'),

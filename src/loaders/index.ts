@@ -1,3 +1,4 @@
+import { type Context as TraceContext, context as traceContexts } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CircleApi, MemberIdentifier } from '../client/endpoints.js';
@@ -31,6 +32,8 @@ export interface LoaderDeps {
    * given (to be hashed there, never written), and Circle's member id when the answer carried it.
    */
   onOutcome?: (operation: TokenOperation, outcome: string, subject: FieldSubject) => void;
+  /** The request's trace context: upstream calls run in it, so their spans are its children. */
+  traceContext?: TraceContext;
 }
 
 export interface FieldSubject {
@@ -97,7 +100,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     }
     limit ??= pLimit(deps.concurrency);
     made += 1;
-    return limit(call).catch((error: unknown) => {
+    const traced = deps.traceContext;
+    return limit(traced ? () => traceContexts.with(traced, call) : call).catch((error: unknown) => {
       if (isCircleError(error)) deps.onUpstreamError?.(error);
       const translated = toOutcome(error);
       return translated instanceof Error ? translated : new Error('Unexpected upstream failure.');

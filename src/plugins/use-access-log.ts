@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { authenticatedCaller } from './use-caller-authentication.js';
 import { requestIdOf } from './use-request-id.js';
+import { traceIdOf } from './use-tracing.js';
 
 interface RequestRecord {
   started: number;
@@ -53,6 +54,7 @@ export function useAccessLog(logger: Logger): Plugin {
             ? { kind: caller.kind, ...(caller.kind === 'backend' ? { name: caller.name } : {}) }
             : undefined,
           upstreamCalls: record?.upstreamCalls?.() ?? 0,
+          traceId: traceIdOf(request),
         },
         'request',
       );

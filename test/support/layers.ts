@@ -19,10 +19,11 @@ export const layers: Record<string, readonly string[]> = {
   'rate-limits': ['config', 'domain'],
   metrics: ['client', 'domain'],
   audit: ['domain'],
+  tracing: [],
   loaders: ['client', 'domain', 'rate-limits'],
   auth: ['config', 'domain'],
   schema: ['auth', 'domain', 'loaders'],
-  plugins: ['auth', 'client', 'config', 'domain', 'logger'],
+  plugins: ['auth', 'client', 'config', 'domain', 'logger', 'tracing'],
   context: [
     'audit',
     'auth',
@@ -52,6 +53,7 @@ export const layers: Record<string, readonly string[]> = {
   crash: ['logger', 'plugins'],
   banner: ['sandbox'],
   main: [
+    'tracing',
     'audit',
     'auth',
     'banner',
