@@ -59,6 +59,8 @@ if (config.circleAppToken === undefined) {
 const metrics = config.metrics.port === undefined ? undefined : createMetrics();
 const appToken = sandbox?.appToken ?? (config.circleAppToken as string);
 const audit = createAuditLog({ file: config.auditLogFile, appToken });
+// The audit trail is buffered: write out what is left on any exit, a crash's included.
+process.on('exit', () => audit.flush());
 const client = createUpstream({
   ...(metrics ? { observer: metrics.upstream } : {}),
   appToken,
@@ -122,7 +124,6 @@ async function shutdown(signal: string) {
   await client.close();
   await metricsServer?.close();
   await tracing?.shutdown().catch(() => logger.warn('traces could not all be exported at shutdown'));
-  audit.flush();
   await sandbox?.close();
   logger.info('stopped');
   process.exit(0);

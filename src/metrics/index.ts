@@ -112,13 +112,33 @@ export function createMetrics(): Metrics {
       usePrometheus({
         registry,
         endpoint: false,
-        // Caller-chosen operation names would make a label anyone can fill with anything.
-        labels: { operationName: false, operationType: true },
+        // A caller-chosen operation name or field path (aliases), or the URL (a GET's query string
+        // can hold an email or a token), would make a label anyone can fill with anything.
+        labels: {
+          operationName: false,
+          operationType: true,
+          url: false,
+          path: false,
+          phase: true,
+          method: true,
+          statusCode: true,
+        },
+        // The plugin enables a dozen families by default; per-phase histograms, a summary and the
+        // deprecated-field walk cost a third more CPU per operation. These three are what the
+        // dashboard needs: request duration, requests and error results.
         metrics: {
           graphql_yoga_http_duration: true,
-          graphql_envelop_request_duration: true,
-          graphql_envelop_error_result: true,
           graphql_envelop_request: true,
+          graphql_envelop_error_result: true,
+          graphql_envelop_request_duration: false,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_phase_execute: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_schema_change: false,
         },
       }),
     watch(next) {

@@ -89,6 +89,12 @@ async function fullRun() {
     undefined,
     asBackend,
   );
+  // A GET whose URL holds an email: the URL must not become a label.
+  await stack.gateway.fetch(
+    `http://gateway/graphql?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent('{"email":"url-secret@example.com"}')}`,
+    { headers: { accept: 'application/json' } },
+  );
+  secrets.push('url-secret@example.com', 'url-secret%40example.com');
   // Circle failing: 503s until more than half of the window failed and the breaker opens; the next
   // call is refused without an attempt.
   await stack.sandbox.setFaults({ errorRate: 1 });
@@ -122,7 +128,7 @@ describe('Prometheus metrics', () => {
       'gateway_rate_limited_total',
       'gateway_upstream_calls_saved_total',
       'graphql_yoga_http_duration',
-      'graphql_envelop_request_duration',
+      'graphql_envelop_request',
       'graphql_envelop_error_result',
       'process_cpu_seconds_total',
       'nodejs_heap_size_used_bytes',
@@ -169,8 +175,12 @@ describe('Prometheus metrics', () => {
       operation: /^(issue|refresh|revoke_refresh|revoke_access)$/,
       scope: /^(caller|member|budget|operation_cap)$/,
       reason: /^(same_request|single_flight)$/,
+      operationType: /^(query|mutation|subscription|unknown)$/,
+      method: /^(GET|POST)$/,
+      statusCode: /^\d{3}$/,
+      phase: /^(parse|validate|context|execute|subscribe)$/,
     };
-    const ours = text.split('\n').filter((l) => /^(circle|gateway)_/.test(l));
+    const ours = text.split('\n').filter((l) => /^(circle|gateway|graphql)_/.test(l));
     expect(ours.length).toBeGreaterThan(20);
     for (const line of ours) {
       for (const [, label, labelValue] of line.matchAll(/(\w+)="([^"]*)"/g)) {

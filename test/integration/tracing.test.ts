@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const apiKey = 'tracing-test-api-key-0123456789';
 const received: unknown[] = [];
+const auditFile = join(mkdtempSync(join(tmpdir(), 'cag-audit-')), 'audit.jsonl');
 let receiver: Server;
 let child: ChildProcess | undefined;
 let stdout = '';
@@ -70,6 +74,7 @@ describe('OpenTelemetry traces', () => {
         GATEWAY_API_KEYS: `tests:${apiKey}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         OTEL_BSP_SCHEDULE_DELAY: '50',
+        AUDIT_LOG_FILE: auditFile,
       },
     });
     child.stdout?.on('data', (chunk) => {
@@ -134,5 +139,17 @@ describe('OpenTelemetry traces', () => {
       .split('\n')
       .find((line) => line.includes('"msg":"request"') && line.includes('"status":200'));
     expect(access).toContain(`"traceId":"${traceId}"`);
+
+    // The audit trail, buffered in AUDIT_LOG_FILE, is written out when the process stops.
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    const audit = readFileSync(auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(audit).toEqual([
+      expect.objectContaining({ log: 'audit', event: 'token.issued', subject: { memberId: '1' }, traceId }),
+    ]);
   });
 });
