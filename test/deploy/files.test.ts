@@ -177,6 +177,14 @@ describe('Kubernetes manifests (deploy/kubernetes/)', () => {
     expect(Number(env.PORT)).toBe(container?.ports?.[0]?.containerPort);
   });
 
+  it('announce the metrics port to Prometheus, the one the gateway serves metrics on', () => {
+    const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+    expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
+    expect(annotations['prometheus.io/port']).toBe(env.METRICS_PORT);
+    expect(container?.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(Number(env.METRICS_PORT));
+    expect(byKind('Service').spec?.ports?.map((p) => p.targetPort)).toEqual(['http']);
+  });
+
   it('probe paths the gateway answers: liveness /health, readiness /ready', async () => {
     expect(container?.livenessProbe?.httpGet?.path).toBe('/health');
     expect(container?.readinessProbe?.httpGet?.path).toBe('/ready');
