@@ -1,5 +1,5 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signMemberJwt, testJwt } from '../support/jwt.js';
 import { memberTokenFields, type Stack, startStack, testRateLimits } from '../support/stack.js';
 
 /**
@@ -8,21 +8,13 @@ import { memberTokenFields, type Stack, startStack, testRateLimits } from '../su
  * one access-log line with its caller's name, never its key.
  */
 const apiKey = 'audit-test-api-key-0123456789';
-const secret = 'a-member-jwt-secret-of-at-least-32-chars!';
-const jwt = {
-  issuer: 'https://idp.example.test',
-  audience: 'circle-auth-gateway',
-  emailClaim: 'email',
-  ssoClaim: 'sub',
-  memberIdClaim: 'circle_member_id',
-};
 
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     gateway: {
       openAccess: false,
-      auth: { apiKeys: new Map([['billing', apiKey]]), jwt: { secret, ...jwt } },
+      auth: { apiKeys: new Map([['billing', apiKey]]), jwt: testJwt },
       rateLimits: { ...testRateLimits, perMemberPerMinute: 2 },
     },
   });
@@ -39,13 +31,7 @@ describe('the audit trail', () => {
     await stack.post(`mutation { refreshToken(refreshToken: "${ada.refreshToken}") { __typename } }`);
     await stack.post(`{ ${token('nobody@example.com')} }`, undefined, asBackend); // not audited
     await stack.post(`{ ${token('grace@example.com')} }`); // no credentials
-    const member = await new SignJWT({ email: 'alan@example.com' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(jwt.issuer)
-      .setAudience(jwt.audience)
-      .setSubject('sso-alan')
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(secret));
+    const member = await signMemberJwt({ email: 'alan@example.com' }, 'sso-alan');
     await stack.post(`{ ${token('grace@example.com')} }`, undefined, { authorization: `Bearer ${member}` });
     await stack.post(
       `{ a: ${token('alan@example.com')} b: ${token('alan@example.com')} c: ${token('alan@example.com')} }`,

@@ -1,6 +1,6 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMetricsServer } from '../../src/metrics/server.js';
+import { signMemberJwt, testJwt } from '../support/jwt.js';
 import { memberTokenFields, type Stack, startStack, testRateLimits } from '../support/stack.js';
 
 /**
@@ -10,19 +10,11 @@ import { memberTokenFields, type Stack, startStack, testRateLimits } from '../su
  * token, key, email, member id or caller key.
  */
 const apiKey = 'metrics-test-api-key-0123456789';
-const secret = 'a-member-jwt-secret-of-at-least-32-chars!';
-const jwt = {
-  issuer: 'https://idp.example.test',
-  audience: 'circle-auth-gateway',
-  emailClaim: 'email',
-  ssoClaim: 'sub',
-  memberIdClaim: 'circle_member_id',
-};
 
 let stack: Stack;
 let scrape: () => Promise<string>;
 let closeServer: () => Promise<void>;
-const secrets: string[] = [apiKey, secret];
+const secrets: string[] = [apiKey, testJwt.secret];
 
 beforeAll(async () => {
   stack = await startStack({
@@ -30,7 +22,7 @@ beforeAll(async () => {
     client: { breakerMinimumCalls: 3, breakerHalfOpenAfterMs: 60_000 },
     gateway: {
       openAccess: false,
-      auth: { apiKeys: new Map([['billing', apiKey]]), jwt: { secret, ...jwt } },
+      auth: { apiKeys: new Map([['billing', apiKey]]), jwt: testJwt },
       rateLimits: { ...testRateLimits, perMemberPerMinute: 6, circleBudgetPer5Min: 1000 },
       maxUpstreamCallsPerOperation: 4,
     },
@@ -69,13 +61,7 @@ async function fullRun() {
   await stack.post(`mutation { revokeAccessToken(accessToken: "${ada.accessToken}") { __typename } }`);
   // Refused: no credentials, and a member asking for someone else.
   await stack.post(`{ ${token('grace@example.com')} }`);
-  const member = await new SignJWT({ email: 'alan@example.com' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(jwt.issuer)
-    .setAudience(jwt.audience)
-    .setSubject('sso-alan')
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(secret));
+  const member = await signMemberJwt({ email: 'alan@example.com' }, 'sso-alan');
   secrets.push(member, 'sso-alan', 'alan@example.com', 'grace@example.com');
   await stack.post(`{ ${token('grace@example.com')} }`, undefined, { authorization: `Bearer ${member}` });
   // The per-member limit (6 a minute) and the per-operation cap (4 calls).
