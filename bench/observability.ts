@@ -6,12 +6,13 @@
  * Off: METRICS_PORT=off, LOG_LEVEL=warn, audit to /dev/null. On: metrics served and scraped every
  * second, LOG_LEVEL=info (one access-log line per request), audit to a file.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { launch as launchScript } from './launch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -22,22 +23,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
 // What "on" turns on (all by default): BENCH_OBSERVABILITY=metrics,access,audit
 const parts = (process.env.BENCH_OBSERVABILITY ?? 'metrics,access,audit').split(',');
 
-function launch(script: string, env: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, [script], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  let out = '';
-  const match = new Promise<RegExpMatchArray>((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      if (out.length < 100_000) out += chunk;
-      const found = ready.exec(out);
-      if (found) resolve(found);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
-  return { child, match };
-}
+const launch = (script: string, env: Record<string, string>, ready: RegExp) =>
+  launchScript(script, { PATH: process.env.PATH ?? '', ...env }, ready);
 
 const cpuMs = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

@@ -8,9 +8,10 @@
  * The sandbox and the gateway (`node dist/main.js`, API-key auth, every limit on but raised out of
  * the way, UPSTREAM_TIMEOUT_MS=2000) run as processes of their own; the load runs here.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { launch as launchScript } from './launch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const flag = process.argv.indexOf('--duration');
@@ -25,27 +26,9 @@ const members = ['ada', 'grace', 'alan', 'katherine', 'edsger'];
 const children: ChildProcess[] = [];
 
 function launch(script: string, env: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, [script], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (chunk) => {
-    err += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const match = new Promise<RegExpMatchArray>((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const found = ready.exec(out);
-      if (found) resolve(found);
-    });
-    void exited.then((code) => reject(new Error(`${script} exited with ${code}: ${out}${err}`)));
-  });
-  return { child, match, exited, output: () => out + err };
+  const launched = launchScript(script, { ...process.env, LOG_LEVEL: 'warn', ...env }, ready);
+  children.push(launched.child);
+  return launched;
 }
 
 const rssMiB = (pid: number) =>

@@ -1,0 +1,35 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Launched {
+  child: ChildProcess;
+  /** Resolves with `ready`'s match in the output; rejects if the process exits first. */
+  match: Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+  /** What it printed (the first 100 000 characters of each stream), for error messages. */
+  output(): string;
+}
+
+/** Runs a compiled script (`dist/…`) with exactly `env`, and waits for `ready` on its stdout. */
+export function launch(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Launched {
+  const child = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  // Read everything (a full pipe would stall the process), keep the start.
+  child.stderr?.on('data', (chunk) => {
+    if (err.length < 100_000) err += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const match = new Promise<RegExpMatchArray>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      if (out.length >= 100_000) return;
+      out += chunk;
+      const found = ready.exec(out);
+      if (found) resolve(found);
+    });
+    void exited.then((code) => reject(new Error(`${script} exited with ${code}: ${out}${err}`)));
+  });
+  return { child, match, exited, output: () => out + err };
+}
