@@ -5,7 +5,7 @@ import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
 import type { GatewayObserver } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
-import type { SingleFlight } from './loaders/single-flight.js';
+import type { SharedFlights, SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
 import { countUpstreamCalls } from './plugins/use-access-log.js';
 import { authenticatedCaller } from './plugins/use-caller-authentication.js';
@@ -20,7 +20,9 @@ export interface ContextDeps {
   logger: Logger;
   rateLimits: RateLimits;
   /** Shared by all requests on purpose: concurrent refreshes of one token make one upstream call. */
-  refreshFlights: SingleFlight<RefreshedAccessToken>;
+  refreshFlights: SingleFlight<RefreshedAccessToken | Error>;
+  /** Refresh flights across replicas (Redis), when the replicas share state. */
+  sharedFlights?: SharedFlights;
   /** Metrics of token operations, limits and saved calls. */
   observer?: GatewayObserver;
   /** The audit trail of tokens issued, refreshed, revoked and refused. */
@@ -55,6 +57,7 @@ export function createContextFactory(deps: ContextDeps) {
       concurrency: config.upstreamConcurrency,
       maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
       refreshFlights: deps.refreshFlights,
+      ...(deps.sharedFlights ? { sharedFlights: deps.sharedFlights } : {}),
       rateLimits: deps.rateLimits,
       callerKey: caller.key,
       ...(traced ? { traceContext: traced.context } : {}),

@@ -16,6 +16,7 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { startMetricsServer } from './metrics/server.js';
 import { inRequestScope } from './plugins/use-request-id.js';
+import { connectSharedState, type SharedState } from './redis/index.js';
 import { type Sandbox, startSandbox } from './sandbox/server.js';
 import { createGateway } from './server.js';
 import { startTracing } from './tracing/index.js';
@@ -69,6 +70,19 @@ const client = createUpstream({
   connectTimeoutMs: config.upstreamConnectTimeoutMs,
   connections: config.upstreamConnections,
 });
+// Replicas share the limits, the budget and refresh flights through Redis; start-up waits for it
+// briefly, and without it serves on per-replica insurance limits until it answers.
+let shared: SharedState | undefined;
+if (config.redis) {
+  shared = await connectSharedState({
+    url: config.redis.url,
+    appToken,
+    timeoutMs: config.redis.timeoutMs,
+    replicas: config.rateLimits.replicas,
+    flightWaitMs: config.upstreamTimeoutMs,
+    logger,
+  });
+}
 const exampleMember = sandbox?.simulator.members[0];
 // load.ts has already refused to start outside sandbox mode without caller authentication.
 const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && config.auth.jwt === undefined;
@@ -80,6 +94,7 @@ const gateway = createGateway(
     logger,
     callers,
     audit,
+    ...(shared ? { shared } : {}),
     ...(metrics ? { metrics } : {}),
     ...(exampleMember ? { exampleMember } : {}),
   },
@@ -107,7 +122,10 @@ if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listening');
 const { port } = server.address() as AddressInfo;
 const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 const url = `http://${host}:${port}/graphql`;
-logger.info({ url, sandbox: sandbox !== undefined, openAccess }, 'gateway listening');
+logger.info(
+  { url, sandbox: sandbox !== undefined, openAccess, sharedState: shared ? 'redis' : 'memory' },
+  'gateway listening',
+);
 if (openAccess) logger.warn('open access: sandbox mode without caller authentication');
 process.stdout.write(startBanner({ url, sandbox, openAccess, metricsUrl: metricsServer?.url }));
 
@@ -122,6 +140,7 @@ async function shutdown(signal: string) {
     logger.warn('drain deadline passed: closed the remaining connections');
   }
   await client.close();
+  await shared?.close();
   await metricsServer?.close();
   await tracing?.shutdown().catch(() => logger.warn('traces could not all be exported at shutdown'));
   await sandbox?.close();

@@ -9,7 +9,7 @@ import type { GatewayConfig } from './config/load.js';
 import { createContextFactory } from './context.js';
 import { exampleOperations } from './graphiql.js';
 import type { RefreshedAccessToken } from './loaders/index.js';
-import { SingleFlight } from './loaders/single-flight.js';
+import { type SharedFlights, SingleFlight } from './loaders/single-flight.js';
 import { type Logger, yogaLogger } from './logger.js';
 import type { Metrics } from './metrics/index.js';
 import { boundedDocumentCache, compileOnRepeat } from './plugins/document-cache.js';
@@ -26,7 +26,7 @@ import { useRequestGuards } from './plugins/use-request-guards.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { useSupportedOperations } from './plugins/use-supported-operations.js';
 import { useTracing } from './plugins/use-tracing.js';
-import { createRateLimits } from './rate-limits/index.js';
+import { createRateLimits, type SharedCounterStore } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 import { schema } from './schema/index.js';
 
@@ -56,6 +56,11 @@ export interface GatewayDeps {
   audit?: AuditLog;
   /** Prometheus metrics (metrics/index.ts); the client given here should report to `metrics.upstream`. */
   metrics?: Metrics;
+  /**
+   * State the replicas share (redis/): the limits' counters and refresh flights. Without it, both
+   * live in this process.
+   */
+  shared?: { store: SharedCounterStore; flights: SharedFlights };
   /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
   exampleMember?: { email: string; id: number; ssoId: string };
 }
@@ -75,13 +80,14 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gateway {
   const { client, logger } = deps;
   // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
-  const refreshFlights = new SingleFlight<RefreshedAccessToken>(() =>
+  const refreshFlights = new SingleFlight<RefreshedAccessToken | Error>(() =>
     deps.metrics?.gateway.upstreamCallSaved('single_flight'),
   );
-  const rateLimits = createRateLimits(config.rateLimits);
+  const rateLimits = createRateLimits(config.rateLimits, deps.shared?.store);
   deps.metrics?.watch({
     breakerOpen: () => client.breakerState() !== 'closed',
     budgetRemaining: () => rateLimits.budgetRemaining(),
+    sharing: () => rateLimits.sharing(),
   });
   const repeated = compileOnRepeat();
 
@@ -136,6 +142,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       logger,
       rateLimits,
       refreshFlights,
+      ...(deps.shared ? { sharedFlights: deps.shared.flights } : {}),
       ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
       ...(deps.audit ? { audit: deps.audit } : {}),
     }),
@@ -169,7 +176,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ...useDocumentLimits(config.documentLimits, config.introspection),
       usePostForTokens(),
       useSupportedOperations(),
-      useReadiness(client),
+      useReadiness(client, { sharing: () => rateLimits.sharing() }),
       useErrorLogging(logger),
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
     ],

@@ -9,6 +9,7 @@ import {
 } from 'jose';
 import type { AuthConfig } from '../config/load.js';
 import type { Caller } from '../domain/types.js';
+import { clientAddress } from './client-address.js';
 
 /** A credential was presented and is not valid: the whole request is refused (401), nothing runs. */
 export function unauthenticated(message: string): GraphQLError {
@@ -116,6 +117,7 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
     };
   }
 
+  const client = clientAddress(config.trustedProxies);
   return async (headers, remoteAddress) => {
     const apiKey = headers.get('x-api-key');
     if (apiKey !== null) return backend(apiKey);
@@ -125,6 +127,7 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
       if (!token) throw unauthenticated('The Authorization header must be "Bearer <token>".');
       return member(token);
     }
-    return { kind: 'anonymous', key: `ip:${remoteAddress ?? 'unknown'}` };
+    const address = client(remoteAddress, headers.get('x-forwarded-for'));
+    return { kind: 'anonymous', key: `ip:${address ?? 'unknown'}` };
   };
 }

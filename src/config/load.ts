@@ -5,6 +5,7 @@ import {
   fileVariable,
   type Mode,
   schemaOf,
+  type TrustedProxies,
   type ValueOf,
   type VariableName,
   variables,
@@ -92,6 +93,8 @@ export interface GatewayConfig {
   metrics: { host: string; port: number | undefined };
   /** Where audit events are appended; unset: stdout. */
   auditLogFile: string | undefined;
+  /** Shared state for replicas; unset: this process only. */
+  redis: { url: string; timeoutMs: number } | undefined;
   /** OpenTelemetry traces: off without an endpoint. */
   tracing: { endpoint: string | undefined; serviceName: string };
   auth: AuthConfig;
@@ -103,6 +106,8 @@ export interface GatewayConfig {
 export interface AuthConfig {
   /** Trusted backends: name → key (header `x-api-key`). */
   apiKeys: Map<string, string>;
+  /** The proxies whose `X-Forwarded-For` names an anonymous caller's address; none: the connection's. */
+  trustedProxies?: TrustedProxies;
   jwt?: {
     /** HS256 shared secret, or a JWKS URL for RS/ES/EdDSA keys: exactly one. */
     secret?: string;
@@ -133,6 +138,8 @@ export interface RateLimitsConfig {
   perMemberPerMinute: number;
   /** Upstream calls the whole gateway makes per 5 minutes (0 = no budget). */
   circleBudgetPer5Min: number;
+  /** Replicas that may run at once: while Redis is down, each keeps 1/replicas of every limit. */
+  replicas: number;
 }
 
 export function loadSandboxConfig(env: Env): SandboxConfig {
@@ -176,6 +183,7 @@ export function loadConfig(env: Env): GatewayConfig {
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
     metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },
     auditLogFile: read(env, 'AUDIT_LOG_FILE', mode),
+    redis: redisConfig(env, mode),
     tracing: {
       endpoint: read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', mode),
       serviceName: read(env, 'OTEL_SERVICE_NAME', mode),
@@ -192,9 +200,16 @@ export function loadConfig(env: Env): GatewayConfig {
       perCallerPerMinute: read(env, 'RATE_LIMIT_PER_CALLER', mode),
       perMemberPerMinute: read(env, 'RATE_LIMIT_PER_MEMBER', mode),
       circleBudgetPer5Min: read(env, 'CIRCLE_REQUEST_BUDGET', mode),
+      replicas: read(env, 'GATEWAY_REPLICAS', mode),
     },
     sandbox: loadSandboxConfig(env),
   };
+}
+
+function redisConfig(env: Env, mode: Mode): GatewayConfig['redis'] {
+  const url = read(env, 'REDIS_URL', mode);
+  const timeoutMs = read(env, 'REDIS_TIMEOUT_MS', mode);
+  return url === undefined ? undefined : { url, timeoutMs };
 }
 
 /**
@@ -209,7 +224,8 @@ function loadAuthConfig(env: Env, mode: Mode): AuthConfig {
   const apiKeys = read(env, 'GATEWAY_API_KEYS', mode);
   const secret = read(env, 'GATEWAY_JWT_SECRET', mode);
   const jwksUrl = read(env, 'GATEWAY_JWKS_URL', mode);
-  const auth: AuthConfig = { apiKeys: apiKeys ?? new Map() };
+  const trustedProxies = read(env, 'TRUSTED_PROXIES', mode);
+  const auth: AuthConfig = { apiKeys: apiKeys ?? new Map(), ...(trustedProxies ? { trustedProxies } : {}) };
   if (secret !== undefined && jwksUrl !== undefined) {
     throw new ConfigError('GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL: expected one of them, got both');
   }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -37,6 +38,7 @@ const sections = [
   'Callers',
   'Document and rate limits',
   'Upstream calls',
+  'Replicas',
   'Operations',
 ] as const;
 export type Section = (typeof sections)[number];
@@ -79,7 +81,38 @@ const http = 'Listening and HTTP';
 const callers = 'Callers';
 const limits = 'Document and rate limits';
 const upstream = 'Upstream calls';
+const replicas = 'Replicas';
 const operations = 'Operations';
+
+/** A proxy in front of the gateway: how many hops to trust, or which addresses (IPs or CIDR ranges). */
+export type TrustedProxies =
+  | { hops: number }
+  | { ranges: { address: string; prefix: number; family: 'ipv4' | 'ipv6' }[] };
+
+function parseRange(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', bits, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= max)) return undefined;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+const trustedProxies = z
+  .string()
+  .transform((value, context): TrustedProxies => {
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed)) {
+      const hops = Number(trimmed);
+      if (hops >= 1 && hops <= 16) return { hops };
+    } else {
+      const ranges = trimmed.split(',').map((entry) => parseRange(entry.trim()));
+      if (ranges.every((range) => range !== undefined)) return { ranges };
+    }
+    context.addIssue({ code: 'custom', message: 'bad' });
+    return z.NEVER;
+  })
+  .optional();
 
 export const variables = {
   CIRCLE_APP_TOKEN: {
@@ -313,6 +346,40 @@ export const variables = {
     expected: 'an integer from 50 to 60000',
     shownDefault: '`3000`',
     meaning: 'time to open a connection to Circle',
+  },
+  REDIS_URL: {
+    section: replicas,
+    schema: z.url({ protocol: /^rediss?$/ }).optional(),
+    expected: 'a redis:// or rediss:// URL (credentials in it)',
+    shownDefault: 'unset (this process only)',
+    meaning:
+      "Redis the replicas share Circle's budget, the rate limits and refresh flights through (single node; TLS with `rediss://`). Unset: all of it in this process, for one replica",
+    secret: true,
+    fromFile: true,
+  },
+  REDIS_TIMEOUT_MS: {
+    section: replicas,
+    schema: integer(10, 5000).default(250),
+    expected: 'an integer from 10 to 5000',
+    shownDefault: '`250`',
+    meaning:
+      'the longest one Redis command may take; past it Redis counts as down and the limits fall back to the per-replica insurance',
+  },
+  GATEWAY_REPLICAS: {
+    section: replicas,
+    schema: integer(1, 1000).default(1),
+    expected: 'an integer from 1 to 1000',
+    shownDefault: '`1`',
+    meaning:
+      "replicas that may run at once (say the autoscaler's maximum): while Redis is down each keeps 1/N of every limit and of the budget. The replicas Redis last saw count when more",
+  },
+  TRUSTED_PROXIES: {
+    section: replicas,
+    schema: trustedProxies,
+    expected: 'a hop count from 1 to 16, or a comma-separated list of IP addresses and CIDR ranges',
+    shownDefault: 'unset (no proxy trusted)',
+    meaning:
+      "the load balancers in front: an anonymous caller is keyed by the client address in `X-Forwarded-For` only when the connection comes from one of these (a list) or through this many proxies (a count); unset: by the connection's address, the header ignored",
   },
   AUDIT_LOG_FILE: {
     section: operations,

@@ -108,3 +108,31 @@ export function toOutcome(error: unknown): unknown {
   const outcome = errorTraits[error.code].outcome;
   return outcome === null ? error : results[outcome](error);
 }
+
+/**
+ * A typed result rebuilt from its code and message, as another replica described it (a refresh
+ * flight's outcome, redis/). A code this replica does not know becomes UPSTREAM_UNAVAILABLE.
+ */
+export function reviveResult(described: {
+  code: string;
+  message: string;
+  argument?: string;
+  retryAfterSeconds?: number;
+}): ErrorResult {
+  switch (described.code) {
+    case 'MEMBER_NOT_FOUND':
+      return new MemberNotFoundResult();
+    case 'INVALID_TOKEN':
+      return new InvalidTokenResult();
+    case 'TOKEN_EXPIRED':
+      return new TokenExpiredResult();
+    case 'RATE_LIMITED':
+      return new RateLimitedResult(described.retryAfterSeconds ?? 1, described.message);
+    case 'INVALID_INPUT':
+      return Object.assign(new InvalidInputResult(described.argument ?? 'input', ''), {
+        message: described.message,
+      });
+    default:
+      return new UpstreamUnavailableResult();
+  }
+}

@@ -4,10 +4,17 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { CircleApi, MemberIdentifier } from '../client/endpoints.js';
 import { type CircleError, isCircleError, traitsOf } from '../client/errors.js';
 import type { MemberAPIToken, RefreshedAccessToken } from '../client/responses.js';
-import { ErrorResult, RateLimitedResult, toOutcome } from '../domain/outcomes.js';
+import {
+  ErrorResult,
+  InvalidInputResult,
+  RateLimitedResult,
+  reviveResult,
+  toOutcome,
+  UpstreamUnavailableResult,
+} from '../domain/outcomes.js';
 import type { GatewayObserver, MemberLookup, TokenOperation, TokenRevoked } from '../domain/types.js';
 import type { RateLimits } from '../rate-limits/index.js';
-import { type SingleFlight, tokenKey } from './single-flight.js';
+import { FlightAbandoned, type SharedFlights, type SingleFlight, tokenKey } from './single-flight.js';
 
 /** What the loaders resolve to, as Circle sent it (snake_case): the schema's object types expose these. */
 export type { MemberAPIToken, RefreshedAccessToken };
@@ -19,7 +26,9 @@ export interface LoaderDeps {
   concurrency: number;
   /** Upstream calls one GraphQL operation may make; keys beyond get RATE_LIMITED without a call. */
   maxCallsPerOperation: number;
-  refreshFlights: SingleFlight<RefreshedAccessToken>;
+  refreshFlights: SingleFlight<RefreshedAccessToken | Error>;
+  /** Refresh flights across replicas (Redis); without them, flights join within this process only. */
+  sharedFlights?: SharedFlights;
   /** Rate limits shared across requests, and the key of the caller they are counted for. */
   rateLimits: RateLimits;
   callerKey: string;
@@ -72,10 +81,37 @@ function identifier(key: string): MemberIdentifier {
   return { ssoId: value };
 }
 
+/** A refresh outcome as it travels between replicas: the token, or the typed result every follower gets too. */
+function encodeOutcome(outcome: RefreshedAccessToken | Error): string {
+  if (!(outcome instanceof Error)) return JSON.stringify({ ok: outcome });
+  return JSON.stringify({
+    error:
+      outcome instanceof ErrorResult
+        ? { code: outcome.code, message: outcome.message, ...detailsOf(outcome) }
+        : { code: 'UPSTREAM_UNAVAILABLE', message: '' },
+  });
+}
+
+function detailsOf(result: ErrorResult): { retryAfterSeconds?: number; argument?: string } {
+  if (result instanceof RateLimitedResult) return { retryAfterSeconds: result.retryAfterSeconds };
+  if (result instanceof InvalidInputResult) return { argument: result.argument };
+  return {};
+}
+
+function decodeOutcome(text: string | undefined): RefreshedAccessToken | Error {
+  if (text === undefined) return new UpstreamUnavailableResult();
+  const parsed = JSON.parse(text) as
+    | { ok: RefreshedAccessToken }
+    | { error: { code: string; message: string; argument?: string; retryAfterSeconds?: number } };
+  return 'ok' in parsed ? parsed.ok : reviveResult(parsed.error);
+}
+
 /**
- * Built per request, never shared between requests or callers. Each batch function returns one
- * value or one Error per key, in the keys' order (DataLoader's contract); distinct keys run
- * concurrently under `concurrency`, and every upstream call is counted against the operation's cap.
+ * Built per request, never shared between requests or callers. Each field is admitted first (the
+ * caller's and the subject's limits; Circle's budget when it makes its own call), then loaded.
+ * Each batch function returns one value or one Error per key, in the keys' order (DataLoader's
+ * contract); distinct keys run concurrently under `concurrency`, and every upstream call is counted
+ * against the operation's cap.
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
   // Built on first use: most requests need one loader, many (introspection, health) none.
@@ -83,21 +119,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   let calls = 0;
   let made = 0;
 
-  async function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
-    if (calls >= deps.maxCallsPerOperation) {
-      deps.observer?.rateLimited('operation_cap');
-      return new RateLimitedResult(
-        0,
-        `This operation needs more than ${deps.maxCallsPerOperation} calls to Circle; split it into smaller operations.`,
-        'operation_cap',
-      );
-    }
-    calls += 1;
-    const spent = await deps.rateLimits.admitUpstream();
-    if (spent) {
-      deps.observer?.rateLimited('budget');
-      return spent;
-    }
+  function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
     limit ??= pLimit(deps.concurrency);
     made += 1;
     const traced = deps.traceContext;
@@ -134,38 +156,120 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   const memberTokens = lazily(
     () => new DataLoader(batch((key) => deps.api.issueMemberToken(identifier(key)))),
   );
-  const refreshes = lazily(
-    () =>
-      new DataLoader(
-        batch((token) => deps.refreshFlights.run(tokenKey(token), () => deps.api.refreshAccessToken(token))),
-      ),
-  );
   const refreshRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token))));
   const accessRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeAccessToken(token))));
 
-  // Keys this request has loaded already, per operation: a repeat makes no upstream call.
-  const loaded = new Set<string>();
+  const admit = (operation: TokenOperation, subject: string, call: boolean, flight?: string) =>
+    deps.rateLimits.admit({
+      operation,
+      callerKey: deps.callerKey,
+      subjectKey: tokenKey(subject),
+      call,
+      ...(flight && deps.sharedFlights ? { flight: { key: flight, ttlMs: deps.sharedFlights.holdMs } } : {}),
+    });
 
-  /** Admits one field (caller and subject limits), then loads. Subjects are hashed: no email or token is kept. */
-  async function admitted<T>(
+  /** A limit's refusal, told to the metrics once per field. */
+  function refused(result: RateLimitedResult): RateLimitedResult {
+    if (result.scope) deps.observer?.rateLimited(result.scope);
+    return result;
+  }
+
+  /** The operation's cap, checked for each field that would make a call of its own. */
+  function capped(): RateLimitedResult | undefined {
+    if (calls < deps.maxCallsPerOperation) {
+      calls += 1;
+      return undefined;
+    }
+    return new RateLimitedResult(
+      0,
+      `This operation needs more than ${deps.maxCallsPerOperation} calls to Circle; split it into smaller operations.`,
+      'operation_cap',
+    );
+  }
+
+  /**
+   * A refresh: joins a flight of the same token in this process (claimed at once, before its
+   * admission, so concurrent requests see it), else joins one another replica leads (Redis), else
+   * leads: only the leader spends budget and calls Circle. A follower whose leader was refused
+   * starts over, as a leader.
+   */
+  async function refreshOnce(token: string): Promise<RefreshedAccessToken | Error> {
+    const key = tokenKey(token);
+    const running = deps.refreshFlights.join(key);
+    if (running) {
+      const verdict = await admit('refresh', token, false);
+      if (verdict instanceof RateLimitedResult) return refused(verdict);
+      const outcome = await running;
+      return outcome instanceof FlightAbandoned ? refreshOnce(token) : outcome;
+    }
+    const claim = deps.refreshFlights.claim(key);
+    const cap = capped();
+    if (cap) {
+      claim.abandon(new FlightAbandoned());
+      return refused(cap);
+    }
+    const shared = deps.sharedFlights;
+    const flightKey = shared?.key(token);
+    const verdict = await admit('refresh', token, true, flightKey);
+    if (verdict instanceof RateLimitedResult) {
+      claim.abandon(new FlightAbandoned());
+      return refused(verdict);
+    }
+    if (verdict === 'join' && shared && flightKey) {
+      deps.observer?.upstreamCallSaved('single_flight');
+      return claim.run(() =>
+        shared
+          .wait(flightKey)
+          .then(decodeOutcome)
+          .catch(() => new UpstreamUnavailableResult()),
+      );
+    }
+    const flight = claim.run(() => upstream(() => deps.api.refreshAccessToken(token)));
+    if (shared && flightKey) void flight.then((outcome) => shared.publish(flightKey, encodeOutcome(outcome)));
+    return flight;
+  }
+
+  // The first field of each operation and key in this request, settled when it is admitted; a
+  // repeat is counted for its caller and subject, refused when its first was, and makes no call.
+  const firsts = new Map<string, Promise<RateLimitedResult | undefined>>();
+  const refreshes = new Map<string, Promise<RefreshedAccessToken | Error>>();
+
+  /** The admission of the first field of a key: the cap, then the limits and the budget. */
+  async function first(operation: TokenOperation, subject: string) {
+    const cap = capped();
+    if (cap) return refused(cap);
+    const verdict = await admit(operation, subject, true);
+    return verdict instanceof RateLimitedResult ? refused(verdict) : undefined;
+  }
+
+  /** Admits one field, then loads. Subjects are hashed: no email or token is kept. */
+  async function field<T>(
     operation: TokenOperation,
-    loader: () => DataLoader<string, T>,
     key: string,
-    subject = key,
+    subject: string,
+    load: () => Promise<T | Error>,
+    admitFirst: () => Promise<RateLimitedResult | undefined>,
   ): Promise<T> {
     const observer = deps.observer;
     try {
-      const denied = await deps.rateLimits.admitField(deps.callerKey, tokenKey(subject));
-      if (denied) {
-        if (denied.scope) observer?.rateLimited(denied.scope);
-        throw denied;
+      const seen = `${operation}:${key}`;
+      const earlier = firsts.get(seen);
+      if (earlier) {
+        // Admitted now, awaited after, so that fields are counted in their order.
+        const admission = admit(operation, subject, false);
+        const firstRefusal = await earlier;
+        const verdict = await admission;
+        if (firstRefusal) throw refused(firstRefusal);
+        if (verdict instanceof RateLimitedResult) throw refused(verdict);
+        observer?.upstreamCallSaved('same_request');
+      } else {
+        const admission = admitFirst();
+        firsts.set(seen, admission);
+        const refusal = await admission;
+        if (refusal) throw refusal;
       }
-      if (observer) {
-        const seen = `${operation}:${key}`;
-        if (loaded.has(seen)) observer.upstreamCallSaved('same_request');
-        else loaded.add(seen);
-      }
-      const result = await loader().load(key);
+      const result = await load();
+      if (result instanceof Error) throw result;
       observer?.tokenOperation(operation, 'ok');
       const memberId = (result as Partial<MemberAPIToken>).community_member_id;
       deps.onOutcome?.(operation, 'ok', {
@@ -181,12 +285,38 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     }
   }
 
+  const loaded =
+    <T>(operation: TokenOperation, loader: () => DataLoader<string, T>) =>
+    (key: string, subject = key) =>
+      field(
+        operation,
+        key,
+        subject,
+        () => loader().load(key),
+        () => first(operation, subject),
+      );
+
+  const memberToken = loaded('issue', memberTokens);
   return {
     // Emails differing only in case are one member to the per-member limit.
-    memberToken: (by, value) => admitted('issue', memberTokens, memberKey(by, value), subjectKey(by, value)),
-    refresh: (token) => admitted('refresh', refreshes, token),
-    revokeRefresh: (token) => admitted('revoke_refresh', refreshRevokes, token),
-    revokeAccess: (token) => admitted('revoke_access', accessRevokes, token),
+    memberToken: (by, value) => memberToken(memberKey(by, value), subjectKey(by, value)),
+    refresh: (token) => {
+      let outcome: Promise<RefreshedAccessToken | Error> | undefined;
+      return field(
+        'refresh',
+        token,
+        token,
+        () => outcome ?? (refreshes.get(token) as Promise<RefreshedAccessToken | Error>),
+        async () => {
+          outcome = refreshOnce(token);
+          refreshes.set(token, outcome);
+          const settled = await outcome;
+          return settled instanceof RateLimitedResult && settled.scope ? settled : undefined;
+        },
+      );
+    },
+    revokeRefresh: loaded('revoke_refresh', refreshRevokes),
+    revokeAccess: loaded('revoke_access', accessRevokes),
     refused: (code, by, value) => {
       deps.observer?.tokenOperation('issue', code);
       deps.onOutcome?.('issue', code, { identifier: subjectKey(by, value) });

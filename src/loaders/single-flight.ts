@@ -11,16 +11,67 @@ export class SingleFlight<T> {
   /** `onJoin` is told each time a call joins a flight instead of making its own (metrics). */
   constructor(private readonly onJoin?: () => void) {}
 
-  run(key: string, fn: () => Promise<T>): Promise<T> {
-    const existing = this.flights.get(key);
-    if (existing) {
-      this.onJoin?.();
-      return existing;
-    }
-    const flight = fn().finally(() => this.flights.delete(key));
-    this.flights.set(key, flight);
-    return flight;
+  /** Whether a flight with `key` is claimed or running in this process now. */
+  has(key: string): boolean {
+    return this.flights.has(key);
   }
+
+  /** The flight with `key`, joined, when there is one. */
+  join(key: string): Promise<T> | undefined {
+    const existing = this.flights.get(key);
+    if (existing) this.onJoin?.();
+    return existing;
+  }
+
+  /** Joins the flight with `key`, or runs `fn` as a new one. */
+  run(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.join(key) ?? this.claim(key).run(fn);
+  }
+
+  /**
+   * Takes `key` now, before the work is decided (an admission is awaited first), so that calls
+   * arriving meanwhile join it. The claim ends with `run` or, when the work is not done, with
+   * `abandon(value)`, which the joiners get (and know to start over on).
+   */
+  claim(key: string): { run(fn: () => Promise<T>): Promise<T>; abandon(value: T): void } {
+    let settle!: (value: T | Promise<T>) => void;
+    const flight = new Promise<T>((resolve) => {
+      settle = resolve;
+    }).finally(() => {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    });
+    this.flights.set(key, flight);
+    return {
+      run: (fn) => {
+        settle(fn());
+        return flight;
+      },
+      abandon: (value) => settle(value),
+    };
+  }
+}
+
+/** What the followers of a flight that never took off get: they start over on their own. */
+export class FlightAbandoned extends Error {
+  constructor() {
+    super('The flight this call joined was not admitted.');
+  }
+}
+
+/**
+ * Refresh flights that span replicas (redis/flights.ts): the rate limits' `admit` says whether a
+ * field leads a flight or joins one another replica leads; the leader publishes its outcome, and
+ * the followers read it. Outcomes travel as text the loaders encode; the store seals them.
+ */
+export interface SharedFlights {
+  /** The flight key of a refresh token: a keyed hash, never the token. */
+  key(token: string): string;
+  /** How long a leader holds its flight before it lapses (the upstream deadline and a margin). */
+  readonly holdMs: number;
+  /** The leader's outcome once published; `undefined` when none comes within the upstream deadline. */
+  wait(key: string): Promise<string | undefined>;
+  /** Hands the leader's outcome to the followers, and ends the flight. Never throws. */
+  publish(key: string, outcome: string): Promise<void>;
 }
 
 /** A SHA-256 of a token, for use as a map key. */

@@ -9,6 +9,8 @@ export interface MetricSources {
   breakerOpen(): boolean;
   /** Upstream calls left in the budget's window; undefined when no budget is set. */
   budgetRemaining(): Promise<number | undefined>;
+  /** Where the rate limits are counted now: this process only, in Redis, or per-replica insurance while Redis is down. */
+  sharing(): 'memory' | 'shared' | 'insurance';
 }
 
 export interface Metrics {
@@ -57,11 +59,22 @@ export function createMetrics(): Metrics {
   });
   new Gauge({
     name: 'circle_budget_remaining',
-    help: "Upstream calls left in this process's share of Circle's budget (CIRCLE_REQUEST_BUDGET per 5 minutes); +Inf when no budget is set.",
+    help: "Upstream calls left in Circle's budget (CIRCLE_REQUEST_BUDGET per 5 minutes): the replicas' shared count with Redis, this replica's share while Redis is down; +Inf when no budget is set.",
     registers: [registry],
     async collect() {
       const remaining = await sources?.budgetRemaining();
       this.set(remaining ?? Number.POSITIVE_INFINITY);
+    },
+  });
+  const sharingStates = ['memory', 'shared', 'insurance'] as const;
+  new Gauge({
+    name: 'gateway_shared_state',
+    help: 'Where the rate limits and the budget are counted: 1 for the current state, memory (one replica, no REDIS_URL), shared (Redis) or insurance (Redis down: per-replica shares).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const now = sources?.sharing() ?? 'memory';
+      for (const state of sharingStates) this.set({ state }, state === now ? 1 : 0);
     },
   });
   const tokenOperations = new Counter({

@@ -18,8 +18,22 @@ function reasonOf(error: unknown): string {
   return reasons[error.code] ?? `Circle answered the readiness probe with ${error.code}.`;
 }
 
-const answer = (ready: boolean, reason: string) =>
-  new Response(`${JSON.stringify({ ready, reason })}\n`, {
+/** What `/ready` says of the shared state, when the replicas share it through Redis. */
+const sharingNotes = {
+  memory: undefined,
+  shared: undefined,
+  insurance:
+    'Redis is unreachable: rate limits, the budget and refresh flights are per replica until it answers again.',
+} as const;
+
+export interface ReadinessOptions {
+  /** Where the limits are counted (rate-limits/); `insurance` is said in the body, never a 503. */
+  sharing?: () => 'memory' | 'shared' | 'insurance';
+  cacheMs?: number;
+}
+
+const answer = (ready: boolean, reason: string, note?: string) =>
+  new Response(`${JSON.stringify({ ready, reason: note ? `${reason} ${note}` : reason })}\n`, {
     status: ready ? 200 : 503,
     headers: { 'content-type': 'application/json; charset=utf-8' },
   });
@@ -28,14 +42,18 @@ const answer = (ready: boolean, reason: string) =>
  * `/ready`: 200 when Circle is reachable and accepts the app token (a probe that mints nothing),
  * 503 otherwise or while the circuit breaker is open, with a JSON body `{ ready, reason }` that says
  * why in plain words. The probe's answer is cached for `cacheMs` so a load balancer polling every
- * second costs Circle at most one call per window.
+ * second costs Circle at most one call per window. A Redis outage is said in the body but keeps a
+ * ready replica ready: it still serves, on per-replica limits, and taking every replica out of the
+ * load balancer would turn a degraded state into an outage.
  */
-export function useReadiness(client: Upstream, cacheMs = 10_000): Plugin {
+export function useReadiness(client: Upstream, options: ReadinessOptions = {}): Plugin {
+  const cacheMs = options.cacheMs ?? 10_000;
   let last: { at: number; reason: Promise<string | undefined> } | undefined;
   return useReadinessCheck({
     endpoint: '/ready',
     check: async () => {
-      if (client.breakerState() === 'open') return answer(false, reasons.CIRCUIT_OPEN as string);
+      const note = sharingNotes[options.sharing?.() ?? 'memory'];
+      if (client.breakerState() === 'open') return answer(false, reasons.CIRCUIT_OPEN as string, note);
       if (!last || Date.now() - last.at > cacheMs) {
         last = {
           at: Date.now(),
@@ -47,8 +65,8 @@ export function useReadiness(client: Upstream, cacheMs = 10_000): Plugin {
       }
       const reason = await last.reason;
       return reason === undefined
-        ? answer(true, 'Circle is reachable and accepts the app token.')
-        : answer(false, reason);
+        ? answer(true, 'Circle is reachable and accepts the app token.', note)
+        : answer(false, reason, note);
     },
   });
 }

@@ -1,78 +1,149 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitsConfig } from '../config/load.js';
 import { RateLimitedResult } from '../domain/outcomes.js';
-import type { RateLimitScope } from '../domain/types.js';
+import type { RateLimitScope, TokenOperation } from '../domain/types.js';
+import { type Admission, type Counter, type CounterStore, MemoryStore, type Verdict } from './store.js';
+
+export { type Admission, type Counter, type CounterStore, MemoryStore, type Verdict } from './store.js';
 
 /**
- * Rate limits, shared by all requests of this process (rate-limiter-flexible; its Redis limiter
- * has the same interface, for when several replicas must share them):
- * - per caller and per member, counted per resolved token-bearing field, so aliases, batches and
- *   federation representations cannot get around them;
- * - a gateway-wide budget of upstream calls, to stay under Circle's 2000 requests per 5 minutes
- *   per IP instead of collecting its 429s.
+ * The rate limits, counted per resolved token-bearing field so that aliases, batches and
+ * federation representations cannot get around them:
+ * - per caller and per member (or per refresh/access token, hashed), each per minute;
+ * - Circle's budget of upstream calls per 5 minutes, to stay under its 2000 requests per IP
+ *   instead of collecting its 429s. Only a field that makes its own upstream call spends it: a
+ *   repeat in the same request, or a refresh that joins another's flight, does not.
+ *
+ * Budget priority: a revocation is a security action, counted (Circle counts it) but never
+ * refused; new mints stop when 90 % of the window's budget is spent, leaving the rest to
+ * refreshes, which keep signed-in members signed in.
+ *
+ * One field is one `admit` of the store (one round trip to Redis, a Lua script), all or nothing.
+ * With a shared store (Redis), every replica counts in it; while it is unreachable, this replica
+ * falls back to insurance limits in its own memory, each limit divided by the replicas last seen
+ * sharing it, so that together they still stay under the budget. The insurance counters also
+ * count what this replica did while Redis was up, so an outage does not hand out a fresh budget.
  */
 export interface RateLimits {
-  /** Counts one field for the caller and the subject; a RateLimited result when either is spent. */
-  admitField(callerKey: string, subjectKey: string): Promise<RateLimitedResult | undefined>;
-  /** Counts one upstream call against the gateway-wide budget. */
-  admitUpstream(): Promise<RateLimitedResult | undefined>;
+  admit(field: FieldAdmission): Promise<RateLimitedResult | 'lead' | 'join'>;
   /** Upstream calls left in the budget's current window; `undefined` when no budget is set. */
   budgetRemaining(): Promise<number | undefined>;
+  /** Where the counts are kept now: this process only, shared, or per-replica insurance during an outage. */
+  sharing(): 'memory' | 'shared' | 'insurance';
 }
 
-async function consume(
-  limiter: RateLimiterMemory | undefined,
-  key: string,
-  scope: RateLimitScope,
-  message: (s: number) => string,
-) {
-  if (!limiter) return undefined;
-  try {
-    await limiter.consume(key);
-    return undefined;
-  } catch (rejection) {
-    if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    return new RateLimitedResult(seconds, message(seconds), scope);
+export interface FieldAdmission {
+  operation: TokenOperation;
+  /** The caller's key and the hashed subject (member, or refresh/access token) the field is about. */
+  callerKey: string;
+  subjectKey: string;
+  /** Whether the field makes an upstream call of its own, and so spends budget. */
+  call: boolean;
+  /** A refresh flight key (a keyed hash of the token) other replicas may share. */
+  flight?: { key: string; ttlMs: number };
+}
+
+/** A store that several replicas share, and that may be unreachable. */
+export interface SharedCounterStore extends CounterStore {
+  /** Whether it answers now; while it does not, the limits fall back to the insurance counters. */
+  available(): boolean;
+  /** Replicas sharing it as last seen there, never fewer than configured: the insurance divisor. */
+  replicas(): number;
+}
+
+/** The part of the budget new mints leave to refreshes (and revocations). */
+export const REFRESH_RESERVE = 0.1;
+
+const MINUTE = 60_000;
+const BUDGET_WINDOW = 5 * MINUTE;
+
+const messages: Record<Exclude<RateLimitScope, 'operation_cap'>, (s: number) => string> = {
+  caller: (s) => `Too many token requests from this caller; retry after ${s} s.`,
+  member: (s) => `Too many token requests for this member; retry after ${s} s.`,
+  budget: (s) => `The gateway's share of Circle's rate limit is spent; retry after ${s} s.`,
+};
+
+/** The budget a field of `operation` may use up to: revocations are never refused, mints stop first. */
+export function budgetLimit(operation: TokenOperation, budget: number): number {
+  if (operation === 'revoke_refresh' || operation === 'revoke_access') return Number.POSITIVE_INFINITY;
+  if (operation === 'issue') return budget - Math.floor(budget * REFRESH_RESERVE);
+  return budget;
+}
+
+/** One replica's share of a limit while the shared store is out: never more than the whole over `replicas`. */
+function insuranceShare(counter: Counter, replicas: number): Counter {
+  if (counter.limit === Number.POSITIVE_INFINITY || replicas <= 1) return counter;
+  return { ...counter, limit: Math.max(1, Math.floor(counter.limit / replicas)) };
+}
+
+function refusal(verdict: Extract<Verdict, { refused: unknown }>): RateLimitedResult {
+  const scope = verdict.refused as Exclude<RateLimitScope, 'operation_cap'>;
+  const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+  return new RateLimitedResult(seconds, messages[scope](seconds), scope);
+}
+
+export function createRateLimits(config: RateLimitsConfig, shared?: SharedCounterStore): RateLimits {
+  const insurance = new MemoryStore();
+  const budget = config.circleBudgetPer5Min;
+
+  function admissionOf(field: FieldAdmission): Admission {
+    return {
+      counters: [
+        {
+          scope: 'caller',
+          key: `caller:${field.callerKey}`,
+          limit: config.perCallerPerMinute,
+          windowMs: MINUTE,
+        },
+        {
+          scope: 'member',
+          key: `member:${field.subjectKey}`,
+          limit: config.perMemberPerMinute,
+          windowMs: MINUTE,
+        },
+      ],
+      ...(field.call && budget > 0
+        ? {
+            budget: {
+              scope: 'budget',
+              key: 'budget',
+              limit: budgetLimit(field.operation, budget),
+              windowMs: BUDGET_WINDOW,
+            },
+          }
+        : {}),
+      ...(field.call && field.flight ? { flight: field.flight } : {}),
+    } satisfies Admission;
   }
-}
 
-export function createRateLimits(config: RateLimitsConfig): RateLimits {
-  const perCaller = new RateLimiterMemory({ points: config.perCallerPerMinute, duration: 60 });
-  const perMember = new RateLimiterMemory({ points: config.perMemberPerMinute, duration: 60 });
-  const budget =
-    config.circleBudgetPer5Min > 0
-      ? new RateLimiterMemory({ points: config.circleBudgetPer5Min, duration: 300 })
-      : undefined;
+  function insured(admission: Admission): Verdict {
+    const replicas = shared?.replicas() ?? 1;
+    return insurance.admitNow({
+      counters: admission.counters.map((counter) => insuranceShare(counter, replicas)),
+      ...(admission.budget ? { budget: insuranceShare(admission.budget, replicas) } : {}),
+    });
+  }
+
   return {
-    async admitField(callerKey, subjectKey) {
-      return (
-        (await consume(
-          perCaller,
-          callerKey,
-          'caller',
-          (s) => `Too many token requests from this caller; retry after ${s} s.`,
-        )) ??
-        (await consume(
-          perMember,
-          subjectKey,
-          'member',
-          (s) => `Too many token requests for this member; retry after ${s} s.`,
-        ))
-      );
-    },
-    admitUpstream() {
-      return consume(
-        budget,
-        'circle',
-        'budget',
-        (s) => `The gateway's share of Circle's rate limit is spent; retry after ${s} s.`,
-      );
+    async admit(field) {
+      const admission = admissionOf(field);
+      let verdict: Verdict | undefined;
+      if (shared?.available()) {
+        // A failing store marks itself unavailable; this field, and the next, use the insurance.
+        verdict = await shared.admit(admission).catch(() => undefined);
+        if (verdict) insurance.record(admission, verdict);
+      }
+      verdict ??= insured(admission);
+      return 'refused' in verdict ? refusal(verdict) : verdict.admitted;
     },
     async budgetRemaining() {
-      if (!budget) return undefined;
-      const used = await budget.get('circle');
-      return used ? Math.max(0, used.remainingPoints) : config.circleBudgetPer5Min;
+      if (budget === 0) return undefined;
+      if (shared?.available()) {
+        const used = await shared.used('budget').catch(() => undefined);
+        if (used !== undefined) return Math.max(0, budget - used);
+      }
+      const share = shared ? Math.floor(budget / shared.replicas()) : budget;
+      return Math.max(0, share - (await insurance.used('budget')));
     },
+    sharing: () => (!shared ? 'memory' : shared.available() ? 'shared' : 'insurance'),
   };
 }

@@ -147,9 +147,11 @@ describe('Prometheus metrics', () => {
       1,
     );
     expect(value(text, 'circle_breaker_open')).toBe(1);
-    // Every upstream call the loaders admitted: the auth_token calls, three refresh admissions (the
-    // two that joined a flight still count today), two revokes, and the call the breaker refused.
-    expect(value(text, 'circle_budget_remaining')).toBe(1000 - stack.sandbox.stats().calls.authToken - 6);
+    // Every upstream call the loaders admitted: the auth_token calls, the one refresh that led its
+    // flight (the two that joined it cost no budget), two revokes, and the call the breaker refused.
+    expect(value(text, 'circle_budget_remaining')).toBe(1000 - stack.sandbox.stats().calls.authToken - 4);
+    expect(value(text, 'gateway_shared_state{state="memory"}')).toBe(1);
+    expect(value(text, 'gateway_shared_state{state="shared"}')).toBe(0);
   });
 
   it('never carry a token, key, email, member id or caller key in a label', async () => {
@@ -161,6 +163,7 @@ describe('Prometheus metrics', () => {
       operation: /^(issue|refresh|revoke_refresh|revoke_access)$/,
       scope: /^(caller|member|budget|operation_cap)$/,
       reason: /^(same_request|single_flight)$/,
+      state: /^(memory|shared|insurance)$/,
       operationType: /^(query|mutation|subscription|unknown)$/,
       method: /^(GET|POST)$/,
       statusCode: /^\d{3}$/,

@@ -21,6 +21,7 @@ export const layers: Record<string, readonly string[]> = {
   audit: ['domain'],
   tracing: [],
   loaders: ['client', 'domain', 'rate-limits'],
+  redis: ['loaders', 'logger', 'rate-limits'],
   auth: ['config', 'domain'],
   schema: ['auth', 'domain', 'loaders'],
   plugins: ['auth', 'client', 'config', 'domain', 'logger', 'tracing'],
@@ -53,6 +54,7 @@ export const layers: Record<string, readonly string[]> = {
   crash: ['logger', 'plugins'],
   banner: ['sandbox'],
   main: [
+    'redis',
     'tracing',
     'audit',
     'auth',

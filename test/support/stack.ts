@@ -21,6 +21,7 @@ export const testRateLimits: RateLimitsConfig = {
   perCallerPerMinute: 100_000,
   perMemberPerMinute: 100_000,
   circleBudgetPer5Min: 0,
+  replicas: 1,
 };
 
 export interface StackOptions {
