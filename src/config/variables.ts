@@ -310,7 +310,7 @@ export const variables = {
     expected: 'an integer from 0 (no budget) to 1000000',
     shownDefault: '`1800` (`0` in sandbox mode)',
     meaning:
-      "upstream calls this process makes per 5 minutes, a share of Circle's 2000 per IP; beyond it `RATE_LIMITED`. 0 = no budget",
+      "upstream calls per 5 minutes, a share of Circle's 2000 per IP: of this process, or of all replicas together with `REDIS_URL`; beyond it `RATE_LIMITED` (revocations are never refused, new mints stop at 90 %). 0 = no budget",
   },
   MAX_UPSTREAM_CALLS_PER_OPERATION: {
     section: upstream,

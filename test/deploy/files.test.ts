@@ -197,7 +197,11 @@ describe('Kubernetes manifests (deploy/kubernetes/)', () => {
     const mount = container?.volumeMounts?.find((m) => m.name === 'secrets')?.mountPath;
     const secret = byKind('Secret');
     const files = Object.entries(env).filter(([name]) => name.endsWith('_FILE'));
-    expect(files.map(([name]) => name).sort()).toEqual(['CIRCLE_APP_TOKEN_FILE', 'GATEWAY_API_KEYS_FILE']);
+    expect(files.map(([name]) => name).sort()).toEqual([
+      'CIRCLE_APP_TOKEN_FILE',
+      'GATEWAY_API_KEYS_FILE',
+      'REDIS_URL_FILE',
+    ]);
     for (const [, path] of files) {
       expect(path.startsWith(`${mount}/`)).toBe(true);
       expect(Object.keys(secret.stringData ?? {})).toContain(path.slice(String(mount).length + 1));
@@ -212,7 +216,7 @@ describe('Kubernetes manifests (deploy/kubernetes/)', () => {
     expect(pause * 1000 + drainMs).toBeLessThan((pod?.terminationGracePeriodSeconds ?? 30) * 1000);
   });
 
-  it('wire the Service, PDB and HPA to the Deployment, within Circle’s budget at most replicas', () => {
+  it('wire the Service, PDB and HPA to the Deployment, within Circle’s budget even with Redis down', () => {
     const labels = deployment.spec?.template.metadata?.labels ?? {};
     const service = byKind('Service');
     expect(service.spec?.selector).toEqual(labels);
@@ -221,6 +225,11 @@ describe('Kubernetes manifests (deploy/kubernetes/)', () => {
     const hpa = byKind('HorizontalPodAutoscaler');
     expect(hpa.spec?.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: deployment.metadata?.name });
     expect(hpa.spec?.minReplicas).toBeGreaterThanOrEqual(2);
-    expect((hpa.spec?.maxReplicas ?? 0) * Number(env.CIRCLE_REQUEST_BUDGET)).toBeLessThanOrEqual(2000);
+    // One shared budget under Circle's 2000; during an outage each replica keeps 1/GATEWAY_REPLICAS.
+    expect(env.REDIS_URL_FILE).toMatch(/^\/var\/run\/secrets\/circle-auth-gateway\//);
+    expect(Number(env.CIRCLE_REQUEST_BUDGET)).toBeLessThanOrEqual(2000);
+    expect(Number(env.GATEWAY_REPLICAS)).toBeGreaterThanOrEqual(
+      hpa.spec?.maxReplicas ?? Number.POSITIVE_INFINITY,
+    );
   });
 });
