@@ -6,12 +6,19 @@
  *     server in front).
  * The sandbox and the gateway run as separate processes so the gateway's CPU time can be read from
  * /proc. Settings: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 32).
+ * With `--redis`: the cost of sharing state through Redis, three replicas (bench/replicas.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createClient } from '../src/client/sdk.js';
+
+// `npm run bench -- --redis`: three replicas, in-process state against Redis (bench/replicas.ts).
+if (process.argv.includes('--redis')) {
+  await import('./replicas.js');
+  process.exit(process.exitCode ?? 0);
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
