@@ -49,6 +49,27 @@ const PROBE_MS = 1_000;
 const OUTCOME_TTL_MS = 5_000;
 const POLL_MS = 20;
 
+class RedisDeadlineError extends Error {
+  override name = 'RedisDeadlineError';
+  readonly code = 'DEADLINE';
+}
+
+/**
+ * `call`, or a rejection once `ms` have passed. node-redis's own command timeout covers only the
+ * wait to be written: a command sent to a Redis that hangs (stopped, overloaded, a half-open
+ * connection) would wait for its reply for ever. Its late outcome is ignored.
+ */
+function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  call.catch(() => undefined);
+  return Promise.race([
+    call,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisDeadlineError('Redis did not answer in time')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** What a failure is logged as: its code or class, never its message (which could hold an address). */
 function describe(error: unknown): string {
   const { code, name } = error as { code?: string; name?: string };
@@ -87,15 +108,19 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
     up = false;
   }
 
+  const timed = <T>(call: Promise<T>) => withDeadline(call, options.timeoutMs);
+
   async function heartbeat(): Promise<void> {
     const now = Date.now();
-    const [, , seen] = (await client
-      .multi()
-      .zAdd(REPLICAS, { score: now, value: replica })
-      .zRemRangeByScore(REPLICAS, '-inf', now - REPLICA_TTL_MS)
-      .zCard(REPLICAS)
-      .pExpire(REPLICAS, REPLICA_TTL_MS * 4)
-      .exec()) as unknown as [number, number, number, number];
+    const [, , seen] = (await timed(
+      client
+        .multi()
+        .zAdd(REPLICAS, { score: now, value: replica })
+        .zRemRangeByScore(REPLICAS, '-inf', now - REPLICA_TTL_MS)
+        .zCard(REPLICAS)
+        .pExpire(REPLICAS, REPLICA_TTL_MS * 4)
+        .exec(),
+    )) as unknown as [number, number, number, number];
     replicas = Math.max(options.replicas, seen);
   }
 
@@ -128,7 +153,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
   /** Runs a Redis call; a failure marks Redis down and is passed on. */
   async function guarded<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await call();
+      return await timed(call());
     } catch (error) {
       markDown(error);
       throw error;
@@ -187,7 +212,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
         let sealed: string | null | undefined;
         let held: string | null | undefined;
         try {
-          [sealed, held] = (await client.mGet([outcomeKey, key])) as [string | null, string | null];
+          [sealed, held] = (await timed(client.mGet([outcomeKey, key]))) as [string | null, string | null];
         } catch {
           // Redis went away mid-flight: the outcome may never come; keep trying until the deadline.
         }
@@ -200,12 +225,13 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
     },
     async publish(key, outcome) {
       const outcomeKey = `${key}:o`;
-      await client
-        .multi()
-        .set(outcomeKey, secrets.seal(outcome, outcomeKey), { PX: OUTCOME_TTL_MS })
-        .del(key)
-        .exec()
-        .catch(markDown);
+      await timed(
+        client
+          .multi()
+          .set(outcomeKey, secrets.seal(outcome, outcomeKey), { PX: OUTCOME_TTL_MS })
+          .del(key)
+          .exec(),
+      ).catch(markDown);
     },
   };
 
@@ -217,7 +243,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
       closed = true;
       clearInterval(timer);
       clearInterval(heartbeatTimer);
-      if (client.isReady) await client.zRem(REPLICAS, replica).catch(() => undefined);
+      if (client.isReady) await timed(client.zRem(REPLICAS, replica)).catch(() => undefined);
       client.destroy();
     },
   };

@@ -188,6 +188,27 @@ describe.skipIf(redisMissing)('shared state in Redis', () => {
     );
   }, 20_000);
 
+  it('never waits on a Redis that hangs longer than its command deadline', async () => {
+    await flush();
+    const a = await replica(redis.url, 150);
+    redis.pause();
+    try {
+      const started = Date.now();
+      const verdicts = [];
+      for (let i = 0; i < 5; i++)
+        verdicts.push(await a.limits.admit(field({ subjectKey: `h${i}` })).then(outcome));
+      // The first waits for its deadline (150 ms); the rest go straight to the insurance.
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(verdicts.slice(0, 2)).toEqual(['lead', 'lead']);
+      expect(a.limits.sharing()).toBe('insurance');
+    } finally {
+      redis.resume();
+    }
+    for (let i = 0; i < 60 && a.limits.sharing() !== 'shared'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(a.limits.sharing()).toBe('shared');
+  }, 20_000);
+
   it('starts without Redis, on insurance, and shares once Redis is there', async () => {
     const port = redis.port;
     await redis.kill();

@@ -13,6 +13,9 @@ export interface RedisServer {
   readonly pid: number | undefined;
   /** Kills it (SIGKILL: an outage, not a shutdown); its data is lost. */
   kill(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open and nothing answers; `resume` thaws it. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
   /** Every key with its value (strings as stored; other types described), for the no-secret check. */
@@ -110,6 +113,8 @@ export async function startRedis(): Promise<RedisServer> {
       return child.pid;
     },
     kill: () => killed(child, 'SIGKILL'),
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async restart() {
       await killed(child, 'SIGKILL');
       child = await launch(port);
