@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -32,4 +33,14 @@ export function launch(script: string, env: NodeJS.ProcessEnv, ready: RegExp): L
     void exited.then((code) => reject(new Error(`${script} exited with ${code}: ${out}${err}`)));
   });
   return { child, match, exited, output: () => out + err };
+}
+
+/** `launch` with only PATH inherited from this process, plus `env`. */
+export const launchClean = (script: string, env: Record<string, string>, ready: RegExp): Launched =>
+  launch(script, { PATH: process.env.PATH ?? '', ...env }, ready);
+
+/** utime + stime of a process, in ms (Linux /proc; clock ticks are 100 Hz there). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -7,12 +7,12 @@
  * second, LOG_LEVEL=info (one access-log line per request), audit to a file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { launch as launchScript } from './launch.js';
+import { cpuMs, launchClean as launch } from './launch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -22,14 +22,6 @@ const apiKey = 'observability-bench-api-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
 // What "on" turns on (all by default): BENCH_OBSERVABILITY=metrics,access,audit
 const parts = (process.env.BENCH_OBSERVABILITY ?? 'metrics,access,audit').split(',');
-
-const launch = (script: string, env: Record<string, string>, ready: RegExp) =>
-  launchScript(script, { PATH: process.env.PATH ?? '', ...env }, ready);
-
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 
 spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
 const sandbox = launch(

@@ -8,11 +8,10 @@
  * load generator and the replicas share the machine's cores. CPU is read from /proc per process.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startRedis } from '../test/support/redis.js';
-import { type Launched, launch as launchScript } from './launch.js';
+import { cpuMs, type Launched, launchClean as launch } from './launch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -20,14 +19,6 @@ const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const appToken = 'replicas-bench-app-token';
 const apiKey = 'replicas-bench-api-key-0123456789';
-
-const launch = (script: string, env: Record<string, string>, ready: RegExp) =>
-  launchScript(script, { PATH: process.env.PATH ?? '', ...env }, ready);
-
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 
 spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
 const redis = await startRedis();

@@ -9,10 +9,10 @@
  * With `--redis`: the cost of sharing state through Redis, three replicas (bench/replicas.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createClient } from '../src/client/sdk.js';
+import { cpuMs } from './launch.js';
 
 // `npm run bench -- --redis`: three replicas, in-process state against Redis (bench/replicas.ts).
 if (process.argv.includes('--redis')) {
@@ -47,12 +47,6 @@ function launch(
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
   });
-}
-
-/** utime + stime of a process, in ms (Linux /proc; clock ticks are 100 Hz there). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 interface Figures {
