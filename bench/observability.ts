@@ -36,6 +36,7 @@ const query = JSON.stringify({
 });
 
 async function round(on: boolean): Promise<{ rps: number; cpuPer1000: number; p99: number }> {
+  const metricsOn = on && parts.includes('metrics');
   const gateway = launch(
     'dist/main.js',
     {
@@ -47,17 +48,18 @@ async function round(on: boolean): Promise<{ rps: number; cpuPer1000: number; p9
       RATE_LIMIT_PER_MEMBER: '1000000',
       CIRCLE_REQUEST_BUDGET: '0',
       UPSTREAM_CONNECTIONS: '32',
-      METRICS_PORT: on && parts.includes('metrics') ? '0' : 'off',
+      METRICS_PORT: metricsOn ? '0' : 'off',
       LOG_LEVEL: on && parts.includes('access') ? 'info' : 'warn',
       AUDIT_LOG_FILE: on && parts.includes('audit') ? join(dir, 'audit.jsonl') : '/dev/null',
     },
-    on
+    // Without metrics the banner has no metrics line to wait for.
+    metricsOn
       ? /listening at (http:\/\/\S+\/graphql)\nmetrics at (http:\/\/\S+)/
       : /listening at (http:\/\/\S+\/graphql)/,
   );
   const match = await gateway.match;
   const url = String(match[1]);
-  const scraper = on
+  const scraper = metricsOn
     ? setInterval(() => void fetch(String(match[2])).then((r) => r.text()), 1000)
     : undefined;
   const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };

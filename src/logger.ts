@@ -37,15 +37,33 @@ function censor(value: unknown, path: string[]): string {
   return '[redacted]';
 }
 
+const base = { service: 'circle-auth-gateway' };
+// The unredacted sibling of each logger, for lines whose every field the gateway builds itself.
+const siblings = new WeakMap<Logger, Logger>();
+
+/**
+ * Standard output, written asynchronously: a line is handed to the kernel after the request that
+ * logged it moves on, and lines logged meanwhile go out in one write (pino's sonic-boom). pino
+ * flushes it synchronously when the process exits, a crash's exit included.
+ */
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service: 'circle-auth-gateway' },
-      redact: { paths: redactPaths, censor },
-    },
-    destination,
-  );
+  const logger = pino({ level, base, redact: { paths: redactPaths, censor } }, destination);
+  siblings.set(logger, pino({ level, base }, destination));
+  return logger;
+}
+
+/**
+ * A logger for lines made only of fields the gateway builds itself from fixed vocabularies (the
+ * access log): the same level and destination, without redaction, which costs three times the
+ * rest of such a line (about 25 µs against 8). Anything that may carry a caller's or Circle's
+ * values goes through `createLogger`'s logger.
+ */
+export function fixedFieldLogger(logger: Logger): Logger {
+  return siblings.get(logger) ?? logger;
 }
 
 export type { Logger };

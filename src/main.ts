@@ -12,7 +12,7 @@ import { createUpstream } from './client/upstream.js';
 import { ConfigError, type GatewayConfig, loadCallerAuth, loadConfig } from './config/load.js';
 import { exitOnCrash } from './crash.js';
 import { trackForDrain } from './drain.js';
-import { createLogger } from './logger.js';
+import { createLogger, stdoutDestination } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { startMetricsServer } from './metrics/server.js';
 import { inRequestScope } from './plugins/use-request-id.js';
@@ -43,7 +43,7 @@ function fail(what: string, error: unknown): never {
   process.exit(1);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, stdoutDestination());
 exitOnCrash(logger);
 // Before anything makes a span: the provider, the W3C propagator and the context manager.
 const tracing = startTracing(config.tracing);

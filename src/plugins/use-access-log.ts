@@ -1,6 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Logger } from '../logger.js';
+import { fixedFieldLogger, type Logger } from '../logger.js';
 import { authenticatedCaller } from './use-caller-authentication.js';
 import { requestIdOf } from './use-request-id.js';
 import { traceIdOf } from './use-tracing.js';
@@ -15,6 +15,17 @@ interface RequestRecord {
 const records = new WeakMap<Request, RequestRecord>();
 // Operation names are the document's identifiers; anything else is not logged.
 const graphqlName = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
+// Paths are logged when they are the gateway's own; any other is the caller's text (it can hold an
+// email), logged as `other`.
+const knownPaths = new Set(['/graphql', '/health', '/ready']);
+
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.indexOf('?', start);
+  const path = end < 0 ? url.slice(start) : url.slice(start, end);
+  return knownPaths.has(path) ? path : 'other';
+}
 
 /** Lets the access log read how many upstream calls a request made (called by the context factory). */
 export function countUpstreamCalls(request: Request, count: () => number): void {
@@ -25,9 +36,12 @@ export function countUpstreamCalls(request: Request, count: () => number): void 
 /**
  * One line per request, at info: request id, operation name, HTTP status, duration, the caller's
  * kind and name (a backend's configured name; never a key or a member's identity), and the upstream
- * calls it made. Nothing from the body, no header value, no token.
+ * calls it made. Nothing from the body, no header value, no token; the path only when it is one of
+ * the gateway's own.
  */
-export function useAccessLog(logger: Logger): Plugin {
+export function useAccessLog(operational: Logger): Plugin {
+  // Every field below is built here from fixed vocabularies: no redaction needed (logger.ts).
+  const logger = fixedFieldLogger(operational);
   return {
     onRequest({ request }) {
       records.set(request, { started: performance.now() });
@@ -46,7 +60,7 @@ export function useAccessLog(logger: Logger): Plugin {
         {
           requestId: requestIdOf(request),
           method: request.method,
-          path: new URL(request.url).pathname,
+          path: pathOf(request.url),
           status: response.status,
           durationMs: record ? Math.round((performance.now() - record.started) * 10) / 10 : undefined,
           operationName: record?.operationName,

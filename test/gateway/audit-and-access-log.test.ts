@@ -179,4 +179,17 @@ describe('the access log', () => {
     expect(JSON.stringify(access[0])).not.toContain(apiKey);
     expect(JSON.stringify(access[0])).not.toContain('katherine');
   });
+
+  it('names only the gateway’s own paths: any other is the caller’s text', async () => {
+    const before = stack.logLines.length;
+    const response = await stack.gateway.fetch('http://gateway/members/ada@example.com?token=secret-in-url', {
+      headers: { 'x-request-id': 'access-log-2' },
+    });
+    expect(response.status).toBe(404);
+    const lines = stack.logLines.slice(before).filter((line) => line.includes('"access-log-2"'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ msg: 'request', path: 'other', status: 404 });
+    expect(lines[0]).not.toContain('ada@example.com');
+    expect(lines[0]).not.toContain('secret-in-url');
+  });
 });
