@@ -1,8 +1,8 @@
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamObserver } from '../client/endpoints.js';
 import type { GatewayObserver } from '../domain/types.js';
+import { useGraphQLMetrics } from './graphql.js';
 
 /** What the gauges read when Prometheus scrapes. */
 export interface MetricSources {
@@ -19,7 +19,7 @@ export interface Metrics {
   upstream: UpstreamObserver;
   /** For the loaders: token operations, limit refusals, saved calls. */
   gateway: GatewayObserver;
-  /** yoga's GraphQL metrics (request duration, errors, phases), into the same registry. */
+  /** GraphQL request duration, executed operations and error results, into the same registry (graphql.ts). */
   plugin(): Plugin;
   /** Where the gauges read from; set once the gateway has built its client and limits. */
   watch(sources: MetricSources): void;
@@ -121,39 +121,7 @@ export function createMetrics(): Metrics {
       rateLimited: (scope) => rateLimited.inc({ scope }),
       upstreamCallSaved: (reason) => saved.inc({ reason }),
     },
-    plugin: () =>
-      usePrometheus({
-        registry,
-        endpoint: false,
-        // A caller-chosen operation name or field path (aliases), or the URL (a GET's query string
-        // can hold an email or a token), would make a label anyone can fill with anything.
-        labels: {
-          operationName: false,
-          operationType: true,
-          url: false,
-          path: false,
-          phase: true,
-          method: true,
-          statusCode: true,
-        },
-        // The plugin enables a dozen families by default; per-phase histograms, a summary and the
-        // deprecated-field walk cost a third more CPU per operation. These three are what the
-        // dashboard needs: request duration, requests and error results.
-        metrics: {
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request: true,
-          graphql_envelop_error_result: true,
-          graphql_envelop_request_duration: false,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_deprecated_field: false,
-          graphql_envelop_phase_parse: false,
-          graphql_envelop_phase_validate: false,
-          graphql_envelop_phase_context: false,
-          graphql_envelop_phase_execute: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_schema_change: false,
-        },
-      }),
+    plugin: () => useGraphQLMetrics(registry),
     watch(next) {
       sources = next;
     },

@@ -182,6 +182,30 @@ describe('Prometheus metrics', () => {
     expect(text).not.toMatch(/operationName="/);
   });
 
+  it('count GraphQL operations, their duration and error results by phase', async () => {
+    const before = await scrape();
+    const delta = (after: string, series: string) =>
+      (value(after, series) ?? 0) - (value(before, series) ?? 0);
+    await stack.post('query Probe { __typename }', undefined, asBackend);
+    await stack.post('{ memberToken(', undefined, asBackend);
+    await stack.post('{ noSuchField }', undefined, asBackend);
+    const after = await scrape();
+    expect(delta(after, 'graphql_envelop_request{operationType="query"}')).toBe(1);
+    expect(delta(after, 'graphql_envelop_error_result{operationType="unknown",phase="parse"}')).toBe(1);
+    expect(delta(after, 'graphql_envelop_error_result{operationType="unknown",phase="validate"}')).toBe(1);
+    expect(delta(after, 'graphql_envelop_error_result{operationType="query",phase="execute"}')).toBe(0);
+    expect(
+      delta(after, 'graphql_yoga_http_duration_count{operationType="query",method="POST",statusCode="200"}'),
+    ).toBe(1);
+    // Parse and validation errors are answered 200 to a client that accepts application/json.
+    expect(
+      delta(
+        after,
+        'graphql_yoga_http_duration_count{operationType="unknown",method="POST",statusCode="200"}',
+      ),
+    ).toBe(2);
+  });
+
   it('are served on their own listener, never on the GraphQL port', async () => {
     const response = await stack.gateway.fetch('http://gateway/metrics');
     expect(response.status).toBe(404);
