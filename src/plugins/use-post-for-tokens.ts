@@ -1,5 +1,7 @@
 import { type DocumentNode, getOperationAST, Kind, type SelectionSetNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { unauthenticated } from '../auth/callers.js';
+import { authenticatedCaller } from './use-caller-authentication.js';
 
 /** Root fields that never carry a token, and so may be asked for over GET. */
 const allowedOverGet = new Set(['__schema', '__type', '__typename', '_service']);
@@ -26,9 +28,15 @@ function rootFields(
   return names;
 }
 
+/** What the refusal says: what to change, for the client that most often needs telling. */
+export const postForTokensMessage =
+  'Operations that return tokens must be sent with POST: send this request as a POST with a JSON body (with urql, set preferGetMethod: false).';
+
 /**
  * Refuses, with 405, a GET request whose operation selects anything but introspection, so no token
- * ever travels in a URL (proxy logs, browser history) or in a cacheable GET response.
+ * ever travels in a URL (proxy logs, browser history) or in a cacheable GET response. A caller
+ * without credentials gets the authentication answer first (401): fixing the method alone would
+ * only lead it to that one. (Wrong credentials were answered 401 before the document was parsed.)
  */
 export function usePostForTokens(): Plugin {
   return {
@@ -39,7 +47,12 @@ export function usePostForTokens(): Plugin {
         const operation = getOperationAST(result, params?.operationName);
         if (!operation) return; // yoga answers "Could not determine what operation to execute."
         if (rootFields(operation.selectionSet, result).every((name) => allowedOverGet.has(name))) return;
-        throw createGraphQLError('Operations that return tokens must be sent with POST.', {
+        if (request && authenticatedCaller(request)?.kind === 'anonymous') {
+          throw unauthenticated(
+            'Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.',
+          );
+        }
+        throw createGraphQLError(postForTokensMessage, {
           extensions: { code: 'METHOD_NOT_ALLOWED', http: { status: 405, headers: { Allow: 'POST' } } },
         });
       };

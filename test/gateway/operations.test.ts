@@ -216,12 +216,38 @@ describe('HTTP behaviour', () => {
     const response = await stack.get('{ memberToken(by: EMAIL, value: "ada@example.com") { __typename } }');
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
-    expect(response.body.errors?.[0]?.message).toBe('Operations that return tokens must be sent with POST.');
+    expect(response.body.errors?.[0]?.message).toBe(
+      'Operations that return tokens must be sent with POST: send this request as a POST with a JSON body (with urql, set preferGetMethod: false).',
+    );
     const viaFragment = await stack.get(
       'query { ...F } fragment F on Query { memberToken(by: ID, value: "1") { __typename } }',
     );
     expect(viaFragment.status).toBe(405);
     expect(stack.sandbox.stats().calls.authToken).toBe(0);
+  });
+
+  it('answers a GET for tokens without credentials with the authentication answer first', async () => {
+    const apiKey = 'get-refusal-test-api-key-0123456789';
+    const guarded = await startStack({
+      gateway: { openAccess: false, auth: { apiKeys: new Map([['app', apiKey]]) } },
+    });
+    try {
+      const query = '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename } }';
+      const anonymous = await guarded.get(query);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.errors?.[0]).toMatchObject({
+        message: 'Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.',
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
+      const wrongKey = await guarded.get(query, { 'x-api-key': 'not-the-key-0123456789abcdef' });
+      expect(wrongKey.status).toBe(401);
+      const backend = await guarded.get(query, { 'x-api-key': apiKey });
+      expect(backend.status).toBe(405);
+      expect(backend.body.errors?.[0]?.extensions?.code).toBe('METHOD_NOT_ALLOWED');
+      expect(guarded.sandbox.stats().calls.authToken).toBe(0);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('still answers introspection and __typename over GET', async () => {

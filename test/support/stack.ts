@@ -111,9 +111,9 @@ export async function startStack(options: StackOptions = {}) {
     return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
   }
 
-  async function get(query: string): Promise<GraphQLResponse> {
+  async function get(query: string, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
     const response = await gateway.fetch(`http://gateway/graphql?query=${encodeURIComponent(query)}`, {
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', ...headers },
     });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
