@@ -7,8 +7,10 @@ import './circle-member.js';
 
 /**
  * The served schema is the Federation v2 subgraph schema: the public API plus `_service`, `_entities`
- * and the CircleMember entity. v2.14 is the newest federation version @apollo/subgraph 2.14 knows.
+ * and the CircleMember entity. It links federation v2.0, the lowest version that provides what it
+ * uses (`@key`, `resolvable` included), so that supergraphs composed with older tooling (composition
+ * 2.0 and later; 2.3 is tested) can take it, not only those on the newest.
  */
 export const schema = guardEntityRepresentations(
-  builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.14' }),
+  builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.0' }),
 );

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
-import { parse } from 'graphql';
+import { composeServices as composeServices23 } from 'apollo-composition-2.3';
+import { parse, print } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { printSubgraph } from '../../src/schema/print.js';
@@ -117,10 +118,10 @@ const entities = (
   );
 
 describe('the subgraph', () => {
-  it('links federation v2.14 and declares CircleMember with its three keys in _service { sdl }', async () => {
+  it('links federation v2.0 and declares CircleMember with its three keys in _service { sdl }', async () => {
     const response = await stack.post('{ _service { sdl } }');
     const sdl = String((response.body.data?._service as { sdl?: string } | undefined)?.sdl);
-    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.14", import: ["@key"])');
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.0", import: ["@key"])');
     expect(sdl).toMatch(
       /type CircleMember\s+@key\(fields: "communityMemberId"\)\s+@key\(fields: "email"\)\s+@key\(fields: "ssoId"\)/,
     );
@@ -128,6 +129,17 @@ describe('the subgraph', () => {
 
   it('matches the committed subgraph.graphql (run `npm run schema` after an intended change)', () => {
     expect(printSubgraph()).toBe(readFileSync(new URL('../../subgraph.graphql', import.meta.url), 'utf8'));
+  });
+
+  it('composes with an older composer too (@apollo/composition 2.3), beside one on federation v2.0', () => {
+    const accountsV20 = parse(print(accountsTypeDefs).replace('federation/v2.6', 'federation/v2.0'));
+    const composed = composeServices23([
+      { name: 'circle', typeDefs: parse(printSubgraph()), url: 'http://circle/graphql' },
+      { name: 'accounts', typeDefs: accountsV20, url: 'http://accounts/graphql' },
+    ]);
+    expect(composed.errors?.map((e) => e.message)).toBeUndefined();
+    expect(composed.supergraphSdl).toMatch(/join__type\(graph: CIRCLE, key: "email"\)/);
+    expect(composed.supergraphSdl).toMatch(/join__type\(graph: CIRCLE, key: "ssoId"\)/);
   });
 
   it('composes with an accounts subgraph that returns CircleMember as an email reference', () => {
