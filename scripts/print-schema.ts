@@ -5,8 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import { printComposeSupergraph } from '../deploy/compose/supergraph.js';
 import { printPublicSchema, printSubgraph } from '../src/schema/print.js';
+import { clientArtefacts, printClientArtefacts } from './client-artefacts.js';
 
 writeFileSync(new URL('../schema.graphql', import.meta.url), printPublicSchema());
 writeFileSync(new URL('../subgraph.graphql', import.meta.url), printSubgraph());
 writeFileSync(new URL('../deploy/compose/supergraph.graphql', import.meta.url), printComposeSupergraph());
 console.log('schema.graphql, subgraph.graphql and deploy/compose/supergraph.graphql written');
+
+const artefacts = await printClientArtefacts();
+writeFileSync(clientArtefacts.possibleTypes, artefacts.possibleTypes);
+writeFileSync(clientArtefacts.operations, artefacts.operations);
+console.log('clients/possible-types.json and clients/operations.ts written');
