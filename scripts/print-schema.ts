@@ -15,4 +15,5 @@ console.log('schema.graphql, subgraph.graphql and deploy/compose/supergraph.grap
 const artefacts = await printClientArtefacts();
 writeFileSync(clientArtefacts.possibleTypes, artefacts.possibleTypes);
 writeFileSync(clientArtefacts.operations, artefacts.operations);
-console.log('clients/possible-types.json and clients/operations.ts written');
+writeFileSync(clientArtefacts.trustedDocuments, artefacts.trustedDocuments);
+console.log('clients/possible-types.json, clients/operations.ts and clients/trusted-documents.json written');

@@ -6,6 +6,7 @@ import type { AuditLog } from './audit/index.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
+import type { TrustedDocuments } from './config/trusted-documents.js';
 import { createContextFactory } from './context.js';
 import { exampleOperations } from './graphiql.js';
 import type { RefreshedAccessToken } from './loaders/index.js';
@@ -26,6 +27,7 @@ import { useRequestGuards } from './plugins/use-request-guards.js';
 import { useRequestId } from './plugins/use-request-id.js';
 import { useSupportedOperations } from './plugins/use-supported-operations.js';
 import { useTracing } from './plugins/use-tracing.js';
+import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { createRateLimits, type SharedCounterStore } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 import { schema } from './schema/index.js';
@@ -44,6 +46,8 @@ export type GatewayOptions = Pick<
 > & {
   /** Sandbox mode with no caller authentication configured: anyone may get any member's tokens. */
   openAccess: boolean;
+  /** The documents member-JWT and anonymous callers are held to (`TRUSTED_DOCUMENTS`). */
+  trustedDocuments?: TrustedDocuments | undefined;
 };
 
 export interface GatewayDeps {
@@ -171,6 +175,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         openAccess: config.openAccess,
         logger,
       }),
+      ...(config.trustedDocuments ? [useTrustedDocuments(config.trustedDocuments)] : []),
       useDisableIntrospection({ isDisabled: () => !config.introspection }),
       useCsrfPrevention(),
       ...useDocumentLimits(config.documentLimits, config.introspection),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadMembers, type SandboxMember } from '../sandbox/members.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import {
   type Declaration,
   fileVariable,
@@ -93,6 +94,8 @@ export interface GatewayConfig {
   metrics: { host: string; port: number | undefined };
   /** Where audit events are appended; unset: stdout. */
   auditLogFile: string | undefined;
+  /** The documents member-JWT and anonymous callers are held to; unset: any document. */
+  trustedDocuments: TrustedDocuments | undefined;
   /** Shared state for replicas; unset: this process only. */
   redis: { url: string; timeoutMs: number } | undefined;
   /** OpenTelemetry traces: off without an endpoint. */
@@ -184,6 +187,7 @@ export function loadConfig(env: Env): GatewayConfig {
     metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },
     auditLogFile: read(env, 'AUDIT_LOG_FILE', mode),
     redis: redisConfig(env, mode),
+    trustedDocuments: trustedDocumentsOf(env, mode),
     tracing: {
       endpoint: read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', mode),
       serviceName: read(env, 'OTEL_SERVICE_NAME', mode),
@@ -204,6 +208,16 @@ export function loadConfig(env: Env): GatewayConfig {
     },
     sandbox: loadSandboxConfig(env),
   };
+}
+
+function trustedDocumentsOf(env: Env, mode: Mode): TrustedDocuments | undefined {
+  const path = read(env, 'TRUSTED_DOCUMENTS', mode);
+  if (path === undefined) return undefined;
+  try {
+    return loadTrustedDocuments(path);
+  } catch (error) {
+    throw new ConfigError(`TRUSTED_DOCUMENTS: ${(error as Error).message}`);
+  }
 }
 
 function redisConfig(env: Env, mode: Mode): GatewayConfig['redis'] {

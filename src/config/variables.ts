@@ -287,6 +287,14 @@ export const variables = {
     shownDefault: '`circle_member_id`',
     meaning: "claim holding the member's Circle community member id",
   },
+  TRUSTED_DOCUMENTS: {
+    section: callers,
+    schema: z.string().min(1).optional(),
+    expected: 'a file path',
+    shownDefault: 'unset (any document)',
+    meaning:
+      "a trusted-documents manifest (JSON: id → document, or Apollo's persisted query manifest): member-JWT and anonymous callers may then run only its documents, by `documentId` or `extensions.persistedQuery.sha256Hash`; API-key callers (routers, backends) may still send any document",
+  },
   MAX_DEPTH: { section: limits, ...limit(10, 100), meaning: 'deepest document (inline fragments count)' },
   MAX_ALIASES: { section: limits, ...limit(50, 1000), meaning: 'aliases in one document' },
   MAX_TOKENS: { section: limits, ...limit(2000, 100_000), meaning: 'lexical tokens in one document' },

@@ -30,6 +30,7 @@ describe('the generated client artefacts', () => {
     const now = await printClientArtefacts();
     expect(readFileSync(clientArtefacts.possibleTypes, 'utf8')).toBe(now.possibleTypes);
     expect(readFileSync(clientArtefacts.operations, 'utf8')).toBe(now.operations);
+    expect(readFileSync(clientArtefacts.trustedDocuments, 'utf8')).toBe(now.trustedDocuments);
   }, 30_000);
 
   it('list every union and interface with all its member types, for Apollo Client’s possibleTypes', () => {
