@@ -175,7 +175,9 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         openAccess: config.openAccess,
         logger,
       }),
-      ...(config.trustedDocuments ? [useTrustedDocuments(config.trustedDocuments)] : []),
+      ...(config.trustedDocuments
+        ? [useTrustedDocuments(config.trustedDocuments, { graphiql: config.graphiql })]
+        : []),
       useDisableIntrospection({ isDisabled: () => !config.introspection }),
       useCsrfPrevention(),
       ...useDocumentLimits(config.documentLimits, config.introspection),

@@ -90,6 +90,39 @@ describe('trusted documents', () => {
     expect(stack.sandbox.stats().calls.authToken).toBe(before);
   });
 
+  it('let GraphiQL send any document where it is served, and only from its own page', async () => {
+    const query = '{ __typename }';
+    const fromGraphiQL = await send({ query }, { referer: 'http://gateway/graphql' });
+    expect(fromGraphiQL.body).toEqual({ data: { __typename: 'Query' } });
+    const elsewhere = await send({ query }, { referer: 'http://evil.example/graphql' });
+    expect(elsewhere.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    const production = await startStack({
+      gateway: {
+        openAccess: false,
+        graphiql: false,
+        auth: { apiKeys: new Map([['router', apiKey]]), jwt: testJwt },
+        trustedDocuments: loadTrustedDocuments(manifestPath.pathname),
+      },
+    });
+    try {
+      const answer = await production.gateway.fetch('http://gateway/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          referer: 'http://gateway/graphql',
+        },
+        body: JSON.stringify({ query }),
+      });
+      expect(
+        ((await answer.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions
+          ?.code,
+      ).toBe('PERSISTED_QUERY_ONLY');
+    } finally {
+      await production.close();
+    }
+  });
+
   it('let an API-key caller (a router, a backend) send any document', async () => {
     const answer = await send(
       { query: '{ memberToken(by: EMAIL, value: "grace@example.com") { __typename } }' },
