@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Joins concurrent calls with the same key into one: the first caller runs `fn`, the others get
- * its promise until it settles. Nothing is cached after that. Shared across requests, so keys are
+ * Joins concurrent calls with the same key into one: the first claims the key and runs the work,
+ * the others `join` its promise until it settles. Nothing is cached after that. Shared across requests, so keys are
  * hashes (`tokenKey`): the map never holds a token, and different tokens never share a flight.
  */
 export class SingleFlight<T> {
@@ -11,21 +11,11 @@ export class SingleFlight<T> {
   /** `onJoin` is told each time a call joins a flight instead of making its own (metrics). */
   constructor(private readonly onJoin?: () => void) {}
 
-  /** Whether a flight with `key` is claimed or running in this process now. */
-  has(key: string): boolean {
-    return this.flights.has(key);
-  }
-
   /** The flight with `key`, joined, when there is one. */
   join(key: string): Promise<T> | undefined {
     const existing = this.flights.get(key);
     if (existing) this.onJoin?.();
     return existing;
-  }
-
-  /** Joins the flight with `key`, or runs `fn` as a new one. */
-  run(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.join(key) ?? this.claim(key).run(fn);
   }
 
   /**
