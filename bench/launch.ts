@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -43,4 +43,21 @@ export const launchClean = (script: string, env: Record<string, string>, ready: 
 export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Builds `dist/` when stale (scripts/start.mjs), then starts the sandbox alone with `appToken`
+ * through `start` (a launcher of the caller's, which may track or decorate its processes).
+ */
+export async function buildAndStartSandbox(
+  appToken: string,
+  start: (script: string, env: Record<string, string>, ready: RegExp) => Launched = launchClean,
+): Promise<{ sandbox: Launched; sandboxUrl: string }> {
+  spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
+  const sandbox = start(
+    'dist/sandbox/main.js',
+    { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },
+    /listening at (http:\/\/\S+)/,
+  );
+  return { sandbox, sandboxUrl: String((await sandbox.match)[1]) };
 }

@@ -6,15 +6,12 @@
  * Off: METRICS_PORT=off, LOG_LEVEL=warn, audit to /dev/null. On: metrics served and scraped every
  * second, LOG_LEVEL=info (one access-log line per request), audit to a file.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { cpuMs, launchClean as launch } from './launch.js';
+import { buildAndStartSandbox, cpuMs, launchClean as launch } from './launch.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const appToken = 'observability-bench-app-token';
@@ -23,13 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
 // What "on" turns on (all by default): BENCH_OBSERVABILITY=metrics,access,audit
 const parts = (process.env.BENCH_OBSERVABILITY ?? 'metrics,access,audit').split(',');
 
-spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
-const sandbox = launch(
-  'dist/sandbox/main.js',
-  { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },
-  /listening at (http:\/\/\S+)/,
-);
-const sandboxUrl = String((await sandbox.match)[1]);
+const { sandbox, sandboxUrl } = await buildAndStartSandbox(appToken);
 const query = JSON.stringify({
   query:
     '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { accessToken } ... on Error { code } } }',

@@ -7,27 +7,18 @@
  * (raised out of the way) so that every field runs the admission script; the sandbox, Redis, the
  * load generator and the replicas share the machine's cores. CPU is read from /proc per process.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startRedis } from '../test/support/redis.js';
-import { cpuMs, type Launched, launchClean as launch } from './launch.js';
+import { buildAndStartSandbox, cpuMs, type Launched, launchClean as launch } from './launch.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const appToken = 'replicas-bench-app-token';
 const apiKey = 'replicas-bench-api-key-0123456789';
 
-spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
 const redis = await startRedis();
-const sandbox = launch(
-  'dist/sandbox/main.js',
-  { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },
-  /listening at (http:\/\/\S+)/,
-);
-const sandboxUrl = String((await sandbox.match)[1]);
+const { sandbox, sandboxUrl } = await buildAndStartSandbox(appToken);
 const body = JSON.stringify({
   query:
     '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { accessToken } ... on Error { code } } }',

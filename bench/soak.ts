@@ -8,12 +8,10 @@
  * The sandbox and the gateway (`node dist/main.js`, API-key auth, every limit on but raised out of
  * the way, UPSTREAM_TIMEOUT_MS=2000) run as processes of their own; the load runs here.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { launch as launchScript } from './launch.js';
+import { buildAndStartSandbox, launch as launchScript } from './launch.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const flag = process.argv.indexOf('--duration');
 const duration = Number(flag >= 0 ? process.argv[flag + 1] : (process.env.SOAK_DURATION ?? 60));
 if (!Number.isFinite(duration) || duration < 4)
@@ -34,13 +32,7 @@ function launch(script: string, env: Record<string, string>, ready: RegExp) {
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
-const sandbox = launch(
-  'dist/sandbox/main.js',
-  { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },
-  /listening at (http:\/\/\S+)/,
-);
-const sandboxUrl = String((await sandbox.match)[1]);
+const { sandbox, sandboxUrl } = await buildAndStartSandbox(appToken, launch);
 const gateway = launch(
   'dist/main.js',
   {

@@ -23,6 +23,13 @@ export type TokenOperation = 'issue' | 'refresh' | 'revoke_refresh' | 'revoke_ac
 /** Which limit refused a field: the caller's, the member's, Circle's budget, or the operation's cap. */
 export type RateLimitScope = 'caller' | 'member' | 'budget' | 'operation_cap';
 
+/**
+ * Where the rate limits and the budget are counted: this process only (no Redis configured), in
+ * Redis shared by the replicas, or this replica's insurance share while Redis is unreachable.
+ */
+export const sharingStates = ['memory', 'shared', 'insurance'] as const;
+export type SharingState = (typeof sharingStates)[number];
+
 /** Why a field made no upstream call of its own. */
 export type SavedCallReason = 'same_request' | 'single_flight';
 

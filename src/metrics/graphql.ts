@@ -17,7 +17,10 @@ type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
 interface RequestRecord {
   started: number;
   operationType: OperationType;
+  /** Reached GraphQL (a result was processed): only those requests are timed. */
   graphql: boolean;
+  /** Reached execution: an error result then comes from the execute phase. */
+  executed: boolean;
 }
 
 /** The phase of an error result, from the code graphql-yoga gives parse and validation errors. */
@@ -48,7 +51,7 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
     labelNames: ['operationType', 'phase'] as const,
     registers: [registry],
   });
-  const records = new WeakMap<Request, RequestRecord & { executed: boolean }>();
+  const records = new WeakMap<Request, RequestRecord>();
 
   return {
     onRequest({ request }) {

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamObserver } from '../client/endpoints.js';
-import type { GatewayObserver } from '../domain/types.js';
+import { type GatewayObserver, type SharingState, sharingStates } from '../domain/types.js';
 import { useGraphQLMetrics } from './graphql.js';
 
 /** What the gauges read when Prometheus scrapes. */
@@ -10,7 +10,7 @@ export interface MetricSources {
   /** Upstream calls left in the budget's window; undefined when no budget is set. */
   budgetRemaining(): Promise<number | undefined>;
   /** Where the rate limits are counted now: this process only, in Redis, or per-replica insurance while Redis is down. */
-  sharing(): 'memory' | 'shared' | 'insurance';
+  sharing(): SharingState;
 }
 
 export interface Metrics {
@@ -66,7 +66,6 @@ export function createMetrics(): Metrics {
       this.set(remaining ?? Number.POSITIVE_INFINITY);
     },
   });
-  const sharingStates = ['memory', 'shared', 'insurance'] as const;
   new Gauge({
     name: 'gateway_shared_state',
     help: 'Where the rate limits and the budget are counted: 1 for the current state, memory (one replica, no REDIS_URL), shared (Redis) or insurance (Redis down: per-replica shares).',

@@ -1,6 +1,7 @@
 import { type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { type CircleErrorCode, isCircleError } from '../client/errors.js';
 import type { Upstream } from '../client/upstream.js';
+import type { SharingState } from '../domain/types.js';
 
 /** Why the gateway is not ready, in plain words: what the operator should look at. No secret. */
 const reasons: Partial<Record<CircleErrorCode, string>> = {
@@ -19,16 +20,16 @@ function reasonOf(error: unknown): string {
 }
 
 /** What `/ready` says of the shared state, when the replicas share it through Redis. */
-const sharingNotes = {
+const sharingNotes: Record<SharingState, string | undefined> = {
   memory: undefined,
   shared: undefined,
   insurance:
     'Redis is unreachable: rate limits, the budget and refresh flights are per replica until it answers again.',
-} as const;
+};
 
 export interface ReadinessOptions {
   /** Where the limits are counted (rate-limits/); `insurance` is said in the body, never a 503. */
-  sharing?: () => 'memory' | 'shared' | 'insurance';
+  sharing?: () => SharingState;
   cacheMs?: number;
 }
 

@@ -1,6 +1,6 @@
 import type { RateLimitsConfig } from '../config/load.js';
 import { RateLimitedResult } from '../domain/outcomes.js';
-import type { RateLimitScope, TokenOperation } from '../domain/types.js';
+import type { RateLimitScope, SharingState, TokenOperation } from '../domain/types.js';
 import { type Admission, type Counter, type CounterStore, MemoryStore, type Verdict } from './store.js';
 
 export { type Admission, type Counter, type CounterStore, MemoryStore, type Verdict } from './store.js';
@@ -28,7 +28,7 @@ export interface RateLimits {
   /** Upstream calls left in the budget's current window; `undefined` when no budget is set. */
   budgetRemaining(): Promise<number | undefined>;
   /** Where the counts are kept now: this process only, shared, or per-replica insurance during an outage. */
-  sharing(): 'memory' | 'shared' | 'insurance';
+  sharing(): SharingState;
 }
 
 export interface FieldAdmission {
