@@ -1,9 +1,8 @@
-import type { YogaInitialContext } from 'graphql-yoga';
 import { type AuditLog, auditEventName } from './audit/index.js';
 import { errorTraits } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
-import type { GatewayObserver } from './domain/types.js';
+import type { GatewayObserver, RequestLike } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SharedFlights, SingleFlight } from './loaders/single-flight.js';
 import type { Logger } from './logger.js';
@@ -43,7 +42,7 @@ const upstreamLogMessages = {
 export function createContextFactory(deps: ContextDeps) {
   const { config, client, logger } = deps;
 
-  return async ({ request }: YogaInitialContext): Promise<Context> => {
+  return async ({ request }: { request: RequestLike }): Promise<Context> => {
     const requestId = requestIdOf(request);
     const caller = authenticatedCaller(request);
     // Every GraphQL request passes the authentication plugin first; reaching here without a caller

@@ -16,8 +16,8 @@ import { createLogger, stdoutDestination } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { startMetricsServer } from './metrics/server.js';
 import { inRequestScope } from './plugins/use-request-id.js';
-import { connectSharedState, type SharedState } from './redis/index.js';
-import { type Sandbox, startSandbox } from './sandbox/server.js';
+import type { SharedState } from './redis/index.js';
+import type { Sandbox } from './sandbox/server.js';
 import { createGateway } from './server.js';
 import { startTracing } from './tracing/index.js';
 
@@ -46,9 +46,11 @@ function fail(what: string, error: unknown): never {
 const logger = createLogger(config.logLevel, stdoutDestination());
 exitOnCrash(logger);
 // Before anything makes a span: the provider, the W3C propagator and the context manager.
-const tracing = startTracing(config.tracing);
+const tracing = await startTracing(config.tracing);
 let sandbox: Sandbox | undefined;
 if (config.circleAppToken === undefined) {
+  // Loaded only when needed, as Redis's client below: neither weighs on a gateway that does not use it.
+  const { startSandbox } = await import('./sandbox/server.js');
   sandbox = await startSandbox(config.sandbox).catch((error: unknown) =>
     fail(
       `cannot start the sandbox on ${config.sandbox.host}:${config.sandbox.port} (SANDBOX_HOST, SANDBOX_PORT)`,
@@ -74,6 +76,7 @@ const client = createUpstream({
 // briefly, and without it serves on per-replica insurance limits until it answers.
 let shared: SharedState | undefined;
 if (config.redis) {
+  const { connectSharedState } = await import('./redis/index.js');
   shared = await connectSharedState({
     url: config.redis.url,
     appToken,
@@ -100,7 +103,7 @@ const gateway = createGateway(
   },
 );
 const server = createServer(
-  inRequestScope((req: IncomingMessage, res: ServerResponse) => void gateway.requestListener(req, res)),
+  inRequestScope((req: IncomingMessage, res: ServerResponse) => gateway.nodeListener(req, res)),
 );
 const drain = trackForDrain(server);
 

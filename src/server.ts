@@ -1,6 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AuditLog } from './audit/index.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config/load.js';
 import type { TrustedDocuments } from './config/trusted-documents.js';
 import { createContextFactory } from './context.js';
 import { exampleOperations } from './graphiql.js';
+import { createHotPath } from './hot-path/index.js';
 import type { RefreshedAccessToken } from './loaders/index.js';
 import { type SharedFlights, SingleFlight } from './loaders/single-flight.js';
 import { type Logger, yogaLogger } from './logger.js';
@@ -69,7 +70,13 @@ export interface GatewayDeps {
   exampleMember?: { email: string; id: number; ssoId: string };
 }
 
-export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
+export type Gateway = YogaServerInstance<Record<string, unknown>, Context> & {
+  /**
+   * The node:http listener: the hot path (hot-path/) in front of yoga's own `requestListener`,
+   * which gets everything the hot path does not serve. `gateway.fetch` is yoga alone.
+   */
+  nodeListener(req: IncomingMessage, res: ServerResponse): void;
+};
 
 /**
  * The gateway as a yoga instance: `gateway.fetch(...)` in tests, a node:http server in main.
@@ -94,8 +101,31 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     sharing: () => rateLimits.sharing(),
   });
   const repeated = compileOnRepeat();
+  const callerAuthentication = deps.callers ?? createCallerAuthentication(config.auth);
+  const context = createContextFactory({
+    config,
+    client,
+    logger,
+    rateLimits,
+    refreshFlights,
+    ...(deps.shared ? { sharedFlights: deps.shared.flights } : {}),
+    ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
+    ...(deps.audit ? { audit: deps.audit } : {}),
+  });
+  const yogaLogging = yogaLogger(logger);
+  const hotPath = createHotPath({
+    schema,
+    authenticate: callerAuthentication.authenticate,
+    openAccess: config.openAccess,
+    backendsOnly: config.trustedDocuments !== undefined,
+    maxBodyBytes: config.maxRequestBodyBytes,
+    context,
+    logger,
+    yogaLogger: yogaLogging,
+    ...(deps.metrics ? { graphql: deps.metrics.graphql } : {}),
+  });
 
-  return createYoga<Record<string, unknown>, Context>({
+  const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
@@ -124,7 +154,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     // Enforced by useBodyLimit, by Content-Length, at a fraction of the cost of yoga's stream limiter.
     maxRequestBodySize: false,
     maskedErrors: { isDev: false },
-    logging: yogaLogger(logger),
+    logging: yogaLogging,
     graphiql: config.graphiql
       ? {
           title: 'circle-auth-gateway',
@@ -133,23 +163,16 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
           ),
         }
       : false,
-    renderGraphiQL,
+    // The page's bundle is ~45 MiB of heap once loaded: only when GraphiQL is first asked for.
+    renderGraphiQL: async (options) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     // Bounded by count and size; documents over 16 KiB are never kept (plugins/document-cache.ts).
     parserAndValidationCache: {
       documentCache: boundedDocumentCache(),
       errorCache: boundedDocumentCache(),
       validationCache: true,
     },
-    context: createContextFactory({
-      config,
-      client,
-      logger,
-      rateLimits,
-      refreshFlights,
-      ...(deps.shared ? { sharedFlights: deps.shared.flights } : {}),
-      ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
-      ...(deps.audit ? { audit: deps.audit } : {}),
-    }),
+    context,
     plugins: [
       // Executes through queries compiled once per document that runs again (about a quarter less
       // CPU per repeated operation); a one-off document runs on graphql-js, never compiled.
@@ -171,7 +194,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useRequestGuards(),
       useBodyLimit(config.maxRequestBodyBytes),
       useCallerAuthentication({
-        callers: deps.callers ?? createCallerAuthentication(config.auth),
+        callers: callerAuthentication,
         openAccess: config.openAccess,
         logger,
       }),
@@ -186,6 +209,10 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useReadiness(client, { sharing: () => rateLimits.sharing() }),
       useErrorLogging(logger),
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
+      // Last: a document reaches it only once every check above has passed.
+      hotPath.admission(),
     ],
   });
+  const yogaListener = (req: IncomingMessage, res: ServerResponse) => void yoga.requestListener(req, res);
+  return Object.assign(yoga, { nodeListener: hotPath.listener(yogaListener) });
 }

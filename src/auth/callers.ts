@@ -8,7 +8,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AuthConfig } from '../config/load.js';
-import type { Caller } from '../domain/types.js';
+import type { Caller, HeaderReader } from '../domain/types.js';
 import { clientAddress } from './client-address.js';
 
 /** A credential was presented and is not valid: the whole request is refused (401), nothing runs. */
@@ -34,7 +34,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 /** Accepted JWT algorithms: the shared secret is HS256 only; a JWKS may hold RSA, EC or Ed keys. */
 const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
-export type Authenticate = (headers: Headers, remoteAddress: string | undefined) => Promise<Caller>;
+export type Authenticate = (headers: HeaderReader, remoteAddress: string | undefined) => Promise<Caller>;
 
 /** The authenticator in force, and a way to replace it (`SIGHUP`) without stopping the server. */
 export interface CallerAuthentication {

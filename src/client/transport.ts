@@ -14,7 +14,7 @@ export interface TransportOptions {
   appToken: string;
   /** Any undici dispatcher (a `MockAgent` in tests, a proxy agent). Default: one keep-alive `Pool`. */
   dispatcher?: Dispatcher;
-  /** Pool size: the most sockets open to Circle at once. Default 16. */
+  /** Pool size: the most sockets open to Circle at once. Default 64. */
   connections?: number;
   /** Time to open a connection (TCP + TLS). Default 3000 ms. */
   connectTimeoutMs?: number;
@@ -69,7 +69,7 @@ export function createTransport(options: TransportOptions): Transport {
   const ownPool = options.dispatcher
     ? undefined
     : new Pool(origin, {
-        connections: positive('connections', options.connections, 16),
+        connections: positive('connections', options.connections, 64),
         connect: { timeout: positive('connectTimeoutMs', options.connectTimeoutMs, 3000) },
         keepAliveTimeout: 30_000,
         headersTimeout,

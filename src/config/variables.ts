@@ -336,9 +336,9 @@ export const variables = {
   },
   UPSTREAM_CONNECTIONS: {
     section: upstream,
-    schema: integer(1, 1024).default(16),
+    schema: integer(1, 1024).default(64),
     expected: 'an integer from 1 to 1024',
-    shownDefault: '`16`',
+    shownDefault: '`64`',
     meaning: 'keep-alive sockets to Circle',
   },
   UPSTREAM_TIMEOUT_MS: {

@@ -43,3 +43,39 @@ export interface GatewayObserver {
   rateLimited(scope: RateLimitScope): void;
   upstreamCallSaved(reason: SavedCallReason): void;
 }
+
+/** What the gateway reads of a request's headers: a Fetch `Headers`, or the hot path's view of node's. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+/**
+ * An HTTP request as the per-request records (request id, caller, trace, access log) know it:
+ * yoga's Fetch `Request`, or the hot path's lighter view of a node:http request.
+ */
+export interface RequestLike {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: HeaderReader;
+}
+
+/** A GraphQL operation's type, `unknown` before the document is known. */
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
+
+/** Where a result's errors came from. */
+export type ErrorPhase = 'parse' | 'validate' | 'context' | 'execute';
+
+/**
+ * Sees GraphQL requests, for metrics: operation types, HTTP methods and statuses, error phases and
+ * durations; never a document, an operation name or a variable.
+ */
+export interface GraphQLObserver {
+  /** An operation began executing. */
+  executed(operationType: OperationType): void;
+  /** A result with errors was answered; the phase they came from. */
+  errorResult(operationType: OperationType, phase: ErrorPhase): void;
+  /** A GraphQL request was answered, after `seconds`. */
+  answered(operationType: OperationType, method: string, status: number, seconds: number): void;
+  /** A POST the hot path read: `served` there, or `handed_over` to yoga (hot-path/). */
+  hotPath(outcome: 'served' | 'handed_over'): void;
+}

@@ -1,6 +1,7 @@
 import { type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ErrorPhase, GraphQLObserver, OperationType } from '../domain/types.js';
 
 /**
  * The GraphQL side of the metrics, under the names `@graphql-yoga/plugin-prometheus` gives them (so
@@ -12,8 +13,6 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  * Labels are fixed vocabularies: the operation type, the HTTP method and status, and the phase an
  * error came from. Never an operation name (the caller's text), a URL or a field path.
  */
-type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
-
 interface RequestRecord {
   started: number;
   operationType: OperationType;
@@ -24,7 +23,7 @@ interface RequestRecord {
 }
 
 /** The phase of an error result, from the code graphql-yoga gives parse and validation errors. */
-function phaseOf(result: ExecutionResult, executed: boolean): string {
+function phaseOf(result: ExecutionResult, executed: boolean): ErrorPhase {
   if (executed) return 'execute';
   const code = result.errors?.[0]?.extensions?.code;
   if (code === 'GRAPHQL_PARSE_FAILED') return 'parse';
@@ -32,7 +31,8 @@ function phaseOf(result: ExecutionResult, executed: boolean): string {
   return 'context';
 }
 
-export function useGraphQLMetrics(registry: Registry): Plugin {
+/** The three families, in `registry`; what the yoga plugin and the hot path both report to. */
+export function createGraphQLObserver(registry: Registry): GraphQLObserver {
   const duration = new Histogram({
     name: 'graphql_yoga_http_duration',
     help: 'Time spent on HTTP connection',
@@ -51,8 +51,26 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
     labelNames: ['operationType', 'phase'] as const,
     registers: [registry],
   });
-  const records = new WeakMap<Request, RequestRecord>();
+  const hotPath = new Counter({
+    name: 'gateway_hot_path_requests_total',
+    help: 'GraphQL POSTs the hot path read: served there, or handed over to yoga',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  hotPath.inc({ outcome: 'served' }, 0);
+  hotPath.inc({ outcome: 'handed_over' }, 0);
+  return {
+    hotPath: (outcome) => hotPath.inc({ outcome }),
+    executed: (operationType) => requests.inc({ operationType }),
+    errorResult: (operationType, phase) => errors.inc({ operationType, phase }),
+    answered: (operationType, method, status, seconds) =>
+      duration.observe({ operationType, method, statusCode: String(status) }, seconds),
+  };
+}
 
+/** The observer's hooks into yoga's request: its start, execution, result and response. */
+export function useGraphQLMetrics(observer: GraphQLObserver): Plugin {
+  const records = new WeakMap<Request, RequestRecord>();
   return {
     onRequest({ request }) {
       records.set(request, {
@@ -66,7 +84,7 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
       const request = (args.contextValue as { request?: Request }).request;
       const record = request && records.get(request);
       const operationType = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
-      requests.inc({ operationType });
+      observer.executed(operationType);
       if (record) {
         record.operationType = operationType;
         record.executed = true;
@@ -79,13 +97,15 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
       const executionResult = result as ExecutionResult;
       if (!executionResult.errors?.length) return;
       const operationType = record?.operationType ?? 'unknown';
-      errors.inc({ operationType, phase: phaseOf(executionResult, record?.executed ?? false) });
+      observer.errorResult(operationType, phaseOf(executionResult, record?.executed ?? false));
     },
     onResponse({ request, response }) {
       const record = records.get(request);
       if (!record?.graphql) return;
-      duration.observe(
-        { operationType: record.operationType, method: request.method, statusCode: String(response.status) },
+      observer.answered(
+        record.operationType,
+        request.method,
+        response.status,
         (performance.now() - record.started) / 1000,
       );
     },

@@ -1,8 +1,13 @@
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamObserver } from '../client/endpoints.js';
-import { type GatewayObserver, type SharingState, sharingStates } from '../domain/types.js';
-import { useGraphQLMetrics } from './graphql.js';
+import {
+  type GatewayObserver,
+  type GraphQLObserver,
+  type SharingState,
+  sharingStates,
+} from '../domain/types.js';
+import { createGraphQLObserver, useGraphQLMetrics } from './graphql.js';
 
 /** What the gauges read when Prometheus scrapes. */
 export interface MetricSources {
@@ -21,6 +26,8 @@ export interface Metrics {
   gateway: GatewayObserver;
   /** GraphQL request duration, executed operations and error results, into the same registry (graphql.ts). */
   plugin(): Plugin;
+  /** The same families, for requests the hot path serves without yoga. */
+  graphql: GraphQLObserver;
   /** Where the gauges read from; set once the gateway has built its client and limits. */
   watch(sources: MetricSources): void;
 }
@@ -104,6 +111,7 @@ export function createMetrics(): Metrics {
     upstreamRequests.inc({ endpoint, outcome: 'ok' }, 0);
   }
 
+  const graphql = createGraphQLObserver(registry);
   return {
     registry,
     upstream: {
@@ -120,7 +128,8 @@ export function createMetrics(): Metrics {
       rateLimited: (scope) => rateLimited.inc({ scope }),
       upstreamCallSaved: (reason) => saved.inc({ reason }),
     },
-    plugin: () => useGraphQLMetrics(registry),
+    plugin: () => useGraphQLMetrics(graphql),
+    graphql,
     watch(next) {
       sources = next;
     },

@@ -1,5 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { RequestLike } from '../domain/types.js';
 import { fixedFieldLogger, type Logger } from '../logger.js';
 import { authenticatedCaller } from './use-caller-authentication.js';
 import { requestIdOf } from './use-request-id.js';
@@ -12,7 +13,7 @@ interface RequestRecord {
   upstreamCalls?: () => number;
 }
 
-const records = new WeakMap<Request, RequestRecord>();
+const records = new WeakMap<RequestLike, RequestRecord>();
 // Operation names are the document's identifiers; anything else is not logged.
 const graphqlName = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 // Paths are logged when they are the gateway's own; any other is the caller's text (it can hold an
@@ -28,9 +29,43 @@ function pathOf(url: string): string {
 }
 
 /** Lets the access log read how many upstream calls a request made (called by the context factory). */
-export function countUpstreamCalls(request: Request, count: () => number): void {
+export function countUpstreamCalls(request: RequestLike, count: () => number): void {
   const record = records.get(request);
   if (record) record.upstreamCalls = count;
+}
+
+/** Starts timing `request` for its access-log line (yoga's `onRequest`, or the hot path). */
+export function beginAccessRecord(request: RequestLike, started = performance.now()): void {
+  records.set(request, { started });
+}
+
+/** Notes the operation's name for the line, when it is a plain GraphQL name. */
+export function noteOperationName(request: RequestLike, name: string | undefined): void {
+  const record = records.get(request);
+  if (record && name && graphqlName.test(name)) record.operationName = name;
+}
+
+/** Writes `request`'s line, answered with `status`, through the unredacted `logger` (below). */
+export function writeAccessLine(logger: Logger, request: RequestLike, status: number): void {
+  if (!logger.isLevelEnabled('info')) return;
+  const record = records.get(request);
+  const caller = authenticatedCaller(request);
+  logger.info(
+    {
+      requestId: requestIdOf(request),
+      method: request.method,
+      path: pathOf(request.url),
+      status,
+      durationMs: record ? Math.round((performance.now() - record.started) * 10) / 10 : undefined,
+      operationName: record?.operationName,
+      caller: caller
+        ? { kind: caller.kind, ...(caller.kind === 'backend' ? { name: caller.name } : {}) }
+        : undefined,
+      upstreamCalls: record?.upstreamCalls?.() ?? 0,
+      traceId: traceIdOf(request),
+    },
+    'request',
+  );
 }
 
 /**
@@ -44,34 +79,15 @@ export function useAccessLog(operational: Logger): Plugin {
   const logger = fixedFieldLogger(operational);
   return {
     onRequest({ request }) {
-      records.set(request, { started: performance.now() });
+      beginAccessRecord(request);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
-      const record = request && records.get(request);
-      const name = getOperationAST(args.document, args.operationName)?.name?.value;
-      if (record && name && graphqlName.test(name)) record.operationName = name;
+      if (request)
+        noteOperationName(request, getOperationAST(args.document, args.operationName)?.name?.value);
     },
     onResponse({ request, response }) {
-      if (!logger.isLevelEnabled('info')) return;
-      const record = records.get(request);
-      const caller = authenticatedCaller(request);
-      logger.info(
-        {
-          requestId: requestIdOf(request),
-          method: request.method,
-          path: pathOf(request.url),
-          status: response.status,
-          durationMs: record ? Math.round((performance.now() - record.started) * 10) / 10 : undefined,
-          operationName: record?.operationName,
-          caller: caller
-            ? { kind: caller.kind, ...(caller.kind === 'backend' ? { name: caller.name } : {}) }
-            : undefined,
-          upstreamCalls: record?.upstreamCalls?.() ?? 0,
-          traceId: traceIdOf(request),
-        },
-        'request',
-      );
+      writeAccessLine(logger, request, response.status);
     },
   };
 }

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { AuthUnavailableError, type CallerAuthentication } from '../auth/callers.js';
-import type { Caller } from '../domain/types.js';
+import type { Caller, RequestLike } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from './use-request-id.js';
 
-const callers = new WeakMap<Request, Caller>();
+const callers = new WeakMap<RequestLike, Caller>();
 
 /** The caller `useCallerAuthentication` found for a request: what the context factory builds on. */
-export function authenticatedCaller(request: Request): Caller | undefined {
+export function authenticatedCaller(request: RequestLike): Caller | undefined {
   return callers.get(request);
 }
 
@@ -17,6 +17,19 @@ export interface CallerAuthenticationOptions {
   /** Sandbox mode without caller authentication configured: an anonymous caller acts as a backend. */
   openAccess: boolean;
   logger: Logger;
+}
+
+/**
+ * Records the caller of `request`; in open-access sandbox mode an anonymous caller acts as a
+ * backend. Returns the caller recorded.
+ */
+export function rememberCaller(request: RequestLike, caller: Caller, openAccess: boolean): Caller {
+  const recorded: Caller =
+    caller.kind === 'anonymous' && openAccess
+      ? { kind: 'backend', name: 'open-sandbox', key: caller.key }
+      : caller;
+  callers.set(request, recorded);
+  return recorded;
 }
 
 /**
@@ -43,12 +56,7 @@ export function useCallerAuthentication(options: CallerAuthenticationOptions): P
           extensions: { code: 'AUTH_UNAVAILABLE', requestId, http: { status: 503 } },
         });
       }
-      callers.set(
-        request,
-        caller.kind === 'anonymous' && options.openAccess
-          ? { kind: 'backend', name: 'open-sandbox', key: caller.key }
-          : caller,
-      );
+      rememberCaller(request, caller, options.openAccess);
     },
   };
 }

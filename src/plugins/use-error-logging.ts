@@ -1,7 +1,27 @@
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from './use-request-id.js';
+
+/**
+ * Logs each unexpected error of `result` (one whose original is not a GraphQLError) with the request
+ * id, and returns the result with the request id in its `extensions`: yoga's path and the hot path.
+ */
+export function logAndTagErrors(logger: Logger, result: ExecutionResult, requestId: string): ExecutionResult {
+  for (const error of result.errors ?? []) {
+    const original = error.originalError;
+    if (!original || original instanceof GraphQLError) continue;
+    logger.error(
+      {
+        requestId,
+        path: error.path?.join('.'),
+        err: { name: original.name, message: original.message, stack: original.stack },
+      },
+      'unexpected error',
+    );
+  }
+  return { ...result, extensions: { ...result.extensions, requestId } };
+}
 
 /**
  * Logs every unexpected execution error with the request id (before yoga masks it as
@@ -14,20 +34,7 @@ export function useErrorLogging(logger: Logger): Plugin<{ request: Request }> {
       return {
         onExecuteDone({ result, setResult }) {
           if (!('errors' in result) || !result.errors?.length) return;
-          const requestId = requestIdOf(args.contextValue.request);
-          for (const error of result.errors) {
-            const original = error.originalError;
-            if (!original || original instanceof GraphQLError) continue;
-            logger.error(
-              {
-                requestId,
-                path: error.path?.join('.'),
-                err: { name: original.name, message: original.message, stack: original.stack },
-              },
-              'unexpected error',
-            );
-          }
-          setResult({ ...result, extensions: { ...result.extensions, requestId } });
+          setResult(logAndTagErrors(logger, result, requestIdOf(args.contextValue.request)));
         },
       };
     },

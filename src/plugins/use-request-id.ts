@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
+import type { RequestLike } from '../domain/types.js';
 
-const requestIds = new WeakMap<Request, string>();
+const requestIds = new WeakMap<RequestLike, string>();
 // A caller-supplied id is kept only when it is short and plain, so it is safe to log and echo.
 const acceptable = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -10,7 +11,7 @@ const acceptable = /^[A-Za-z0-9._-]{1,64}$/;
 const scope = new AsyncLocalStorage<{ requestId?: string }>();
 
 /** The request's id: the caller's `x-request-id` when acceptable, else a new UUID. */
-export function requestIdOf(request: Request): string {
+export function requestIdOf(request: RequestLike): string {
   let id = requestIds.get(request);
   if (!id) {
     const offered = request.headers.get('x-request-id');

@@ -1,20 +1,46 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { RequestLike } from '../domain/types.js';
 import { startRequestSpan } from '../tracing/index.js';
 
-const spans = new WeakMap<Request, { span: Span; context: Context }>();
+const spans = new WeakMap<RequestLike, { span: Span; context: Context }>();
 
 /** The request's span and trace context: what its upstream calls are children of. */
-export function traceOf(request: Request): { span: Span; context: Context } | undefined {
+export function traceOf(request: RequestLike): { span: Span; context: Context } | undefined {
   return spans.get(request);
 }
 
 /** The request's trace id, when it is traced (for the access log and the audit trail). */
-export function traceIdOf(request: Request): string | undefined {
+export function traceIdOf(request: RequestLike): string | undefined {
   const id = spans.get(request)?.span.spanContext().traceId;
   return id && id !== '00000000000000000000000000000000' ? id : undefined;
+}
+
+/** Starts the request's span (continuing its `traceparent`): yoga's `onRequest`, or the hot path. */
+export function beginRequestTrace(request: RequestLike): void {
+  spans.set(request, startRequestSpan(request.headers));
+}
+
+/** Names the span after the operation, when it records. */
+export function traceOperation(request: RequestLike, operation: OperationDefinitionNode): void {
+  const traced = spans.get(request);
+  if (!traced?.span.isRecording()) return;
+  traced.span.setAttribute('graphql.operation.type', operation.operation);
+  if (operation.name) {
+    traced.span.setAttribute('graphql.operation.name', operation.name.value);
+    traced.span.updateName(`graphql ${operation.operation} ${operation.name.value}`);
+  }
+}
+
+/** Ends the request's span with the HTTP status. */
+export function endRequestTrace(request: RequestLike, status: number): void {
+  const traced = spans.get(request);
+  if (!traced) return;
+  traced.span.setAttribute('http.response.status_code', status);
+  if (status >= 500) traced.span.setStatus({ code: SpanStatusCode.ERROR });
+  traced.span.end();
 }
 
 /**
@@ -24,26 +50,16 @@ export function traceIdOf(request: Request): string | undefined {
 export function useTracing(): Plugin {
   return {
     onRequest({ request }) {
-      spans.set(request, startRequestSpan(request.headers));
+      beginRequestTrace(request);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
-      const traced = request && spans.get(request);
-      if (!traced?.span.isRecording()) return;
+      if (!request || !spans.get(request)?.span.isRecording()) return;
       const operation = getOperationAST(args.document, args.operationName);
-      if (!operation) return;
-      traced.span.setAttribute('graphql.operation.type', operation.operation);
-      if (operation.name) {
-        traced.span.setAttribute('graphql.operation.name', operation.name.value);
-        traced.span.updateName(`graphql ${operation.operation} ${operation.name.value}`);
-      }
+      if (operation) traceOperation(request, operation);
     },
     onResponse({ request, response }) {
-      const traced = spans.get(request);
-      if (!traced) return;
-      traced.span.setAttribute('http.response.status_code', response.status);
-      if (response.status >= 500) traced.span.setStatus({ code: SpanStatusCode.ERROR });
-      traced.span.end();
+      endRequestTrace(request, response.status);
     },
   };
 }

@@ -159,7 +159,7 @@ describe('Prometheus metrics', () => {
     for (const secretValue of secrets) expect(text).not.toContain(secretValue);
     const allowed: Record<string, RegExp> = {
       endpoint: /^(authToken|refresh|revokeRefresh|revokeAccess)$/,
-      outcome: /^(ok|[A-Z_]+)$/,
+      outcome: /^(ok|[A-Z_]+|served|handed_over)$/,
       operation: /^(issue|refresh|revoke_refresh|revoke_access)$/,
       scope: /^(caller|member|budget|operation_cap)$/,
       reason: /^(same_request|single_flight)$/,

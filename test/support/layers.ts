@@ -25,6 +25,7 @@ export const layers: Record<string, readonly string[]> = {
   auth: ['config', 'domain'],
   schema: ['auth', 'domain', 'loaders'],
   plugins: ['auth', 'client', 'config', 'domain', 'logger', 'tracing'],
+  'hot-path': ['auth', 'domain', 'logger', 'plugins'],
   context: [
     'audit',
     'auth',
@@ -44,6 +45,7 @@ export const layers: Record<string, readonly string[]> = {
     'config',
     'context',
     'graphiql',
+    'hot-path',
     'loaders',
     'logger',
     'metrics',

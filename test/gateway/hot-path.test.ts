@@ -1,0 +1,272 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberTokenFields, type Stack, startStack } from '../support/stack.js';
+
+/**
+ * The hot path (src/hot-path/) against yoga's own path, on one gateway: the same requests sent over
+ * HTTP to its node listener (hot path in front) and to yoga's request listener must get the same
+ * status, headers and body, once the hot path serves them; and what the hot path does not serve,
+ * yoga answers.
+ */
+const apiKey = 'hot-path-test-key-0123456789';
+const tokenQuery = `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`;
+
+let stack: Stack;
+let hot: Server;
+let yoga: Server;
+
+function listen(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const server = createServer(listener);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+
+// Values that differ between two mints of the same member, or two requests.
+const varying = new Set([
+  'accessToken',
+  'refreshToken',
+  'accessTokenExpiresAt',
+  'refreshTokenExpiresAt',
+  'requestId',
+]);
+
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [key, varying.has(key) ? '<varies>' : normalise(field)]),
+  );
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | null>;
+  body: unknown;
+}
+
+async function send(server: Server, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const response = await fetch(urlOf(server), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...headers },
+    body,
+  });
+  const text = await response.text();
+  const picked: Record<string, string | null> = {};
+  for (const name of ['content-type', 'cache-control', 'www-authenticate', 'allow']) {
+    picked[name] = response.headers.get(name);
+  }
+  picked['x-request-id'] = response.headers.get('x-request-id') === null ? null : '<present>';
+  return { status: response.status, headers: picked, body: normalise(JSON.parse(text)) };
+}
+
+async function servedCount(): Promise<number> {
+  const text = await stack.metrics?.registry.metrics();
+  const line = text
+    ?.split('\n')
+    .find((l) => l.startsWith('gateway_hot_path_requests_total{outcome="served"}'));
+  return Number(line?.split(' ')[1]);
+}
+
+/** Sends `body` to the hot listener until the hot path serves it (the first run admits it), then to yoga's. */
+async function compare(body: string, headers: Record<string, string> = {}) {
+  await send(hot, body, headers); // yoga runs and admits the document
+  const before = await servedCount();
+  const fromHot = await send(hot, body, headers);
+  const served = (await servedCount()) - before;
+  const fromYoga = await send(yoga, body, headers);
+  return { fromHot, fromYoga, served };
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    metrics: true,
+    gateway: { openAccess: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
+  });
+  hot = await listen(stack.gateway.nodeListener);
+  yoga = await listen((req, res) => void stack.gateway.requestListener(req, res));
+});
+
+afterAll(async () => {
+  hot.close();
+  yoga.close();
+  await stack.close();
+});
+
+describe('the hot path answers as yoga does', () => {
+  it('serves a repeated token request with the same status, headers and body', async () => {
+    const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query: tokenQuery }));
+    expect(served).toBe(1);
+    expect(fromHot).toEqual(fromYoga);
+    expect(fromHot.status).toBe(200);
+    expect(fromHot.headers).toEqual({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'www-authenticate': null,
+      allow: null,
+      'x-request-id': '<present>',
+    });
+    expect(fromHot.body).toEqual({
+      data: {
+        memberToken: {
+          __typename: 'MemberToken',
+          accessToken: '<varies>',
+          accessTokenExpiresAt: '<varies>',
+          refreshToken: '<varies>',
+          refreshTokenExpiresAt: '<varies>',
+          communityMemberId: '1',
+          communityId: '1',
+        },
+      },
+    });
+  });
+
+  it.each([
+    ['no Accept header', {}],
+    ['*/*', { accept: '*/*' }],
+    ['application/json', { accept: 'application/json' }],
+    ['application/graphql-response+json', { accept: 'application/graphql-response+json' }],
+  ])('answers in the media type yoga picks for %s', async (_name, headers) => {
+    const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query: tokenQuery }), headers);
+    expect(served).toBe(1);
+    expect(fromHot).toEqual(fromYoga);
+  });
+
+  it('runs variables, and refuses wrong or missing ones with the same errors', async () => {
+    const query = `query Token($email: String!) { memberToken(by: EMAIL, value: $email) { ${memberTokenFields} } }`;
+    for (const variables of [
+      { email: 'ada@example.com' },
+      { email: 5 },
+      {},
+      { email: 'nobody@example.com' },
+    ]) {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query, variables }), { accept });
+        expect(served).toBe(1);
+        expect(fromHot).toEqual(fromYoga);
+      }
+    }
+    const missing = await compare(JSON.stringify({ query, variables: {} }), { accept: 'application/json' });
+    expect(missing.fromHot.body).toEqual({
+      errors: [
+        {
+          message: 'Variable "$email" of required type "String!" was not provided.',
+        },
+      ],
+      extensions: { requestId: '<varies>' },
+    });
+  });
+
+  it('picks the operation operationName names; a name that names none goes to yoga', async () => {
+    const query = `query A { memberToken(by: EMAIL, value: "ada@example.com") { __typename } } query B { memberToken(by: ID, value: "999999") { ${memberTokenFields} } }`;
+    const b = await compare(JSON.stringify({ query, operationName: 'B' }));
+    expect(b.served).toBe(1);
+    expect(b.fromHot).toEqual(b.fromYoga);
+    expect(b.fromHot.body).toEqual({
+      data: {
+        memberToken: { __typename: 'MemberNotFound', code: 'MEMBER_NOT_FOUND', message: expect.any(String) },
+      },
+    });
+    const none = await compare(JSON.stringify({ query, operationName: 'C' }));
+    expect(none.served).toBe(0);
+    expect(none.fromHot).toEqual(none.fromYoga);
+    expect(none.fromHot.status).toBe(400);
+  });
+
+  it('leaves to yoga what it does not serve, which answers it as before', async () => {
+    const body = JSON.stringify({ query: tokenQuery });
+    const cases: [string, string, Record<string, string>][] = [
+      ['a wrong API key', body, { 'x-api-key': 'not-the-key-0123456789' }],
+      ['no credentials', body, { 'x-api-key': '' }],
+      ['an Origin header (CORS is yoga’s)', body, { origin: 'https://app.example.com' }],
+      ['extensions', JSON.stringify({ query: tokenQuery, extensions: { a: 1 } }), {}],
+      ['a document yoga refuses', JSON.stringify({ query: '{ memberToken { nope } }' }), {}],
+      ['text/plain', body, { 'content-type': 'text/plain' }],
+    ];
+    for (const [name, sent, headers] of cases) {
+      const { fromHot, fromYoga, served } = await compare(sent, headers);
+      expect({ name, served }).toEqual({ name, served: 0 });
+      expect({ name, ...fromHot }).toEqual({ name, ...fromYoga });
+    }
+  });
+
+  it('writes the access log line and audit event yoga’s path writes', async () => {
+    const query = `query AuditMe { memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`;
+    await send(hot, JSON.stringify({ query }));
+    stack.logLines.length = 0;
+    stack.auditLines.length = 0;
+    await send(hot, JSON.stringify({ query }), { 'x-request-id': 'hot-line-1' });
+    await send(yoga, JSON.stringify({ query }), { 'x-request-id': 'yoga-line-1' });
+    const lines = stack.logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request');
+    const shape = (line: Record<string, unknown>) => ({ ...line, time: 0, durationMs: 0, requestId: 0 });
+    expect(lines.map((line) => line.requestId)).toEqual(['hot-line-1', 'yoga-line-1']);
+    expect(shape(lines[0])).toEqual(shape(lines[1]));
+    expect(lines[0]).toMatchObject({
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      operationName: 'AuditMe',
+      caller: { kind: 'backend', name: 'billing' },
+      upstreamCalls: 1,
+    });
+    const audit = stack.auditLines.map((line) => JSON.parse(line));
+    expect(audit.map((event) => [event.event, event.requestId, event.caller])).toEqual([
+      ['token.issued', 'hot-line-1', { kind: 'backend', name: 'billing' }],
+      ['token.issued', 'yoga-line-1', { kind: 'backend', name: 'billing' }],
+    ]);
+  });
+});
+
+describe('an unexpected error on the hot path', () => {
+  let faulty: Stack;
+  let faultyHot: Server;
+  let faultyYoga: Server;
+
+  beforeAll(async () => {
+    faulty = await startStack({
+      metrics: true,
+      gateway: { openAccess: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
+      // A bug below the gateway (no HTTP answer causes this): a plain Error from the client.
+      upstream: (client) => ({
+        ...client,
+        api: {
+          ...client.api,
+          issueMemberToken: () => Promise.reject(new Error('secret detail ada@example.com')),
+        },
+      }),
+    });
+    faultyHot = await listen(faulty.gateway.nodeListener);
+    faultyYoga = await listen((req, res) => void faulty.gateway.requestListener(req, res));
+  });
+
+  afterAll(async () => {
+    faultyHot.close();
+    faultyYoga.close();
+    await faulty.close();
+  });
+
+  it('is masked and logged with the request id, as on yoga’s path', async () => {
+    const body = JSON.stringify({ query: tokenQuery });
+    await send(faultyHot, body);
+    faulty.logLines.length = 0;
+    const fromHot = await send(faultyHot, body, { 'x-request-id': 'hot-fault-1' });
+    const fromYoga = await send(faultyYoga, body);
+    expect(fromHot).toEqual(fromYoga);
+    expect(fromHot.body).toEqual({
+      data: null,
+      errors: [
+        {
+          message: 'Unexpected error.',
+          path: ['memberToken'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+      ],
+      extensions: { requestId: '<varies>' },
+    });
+    const logged = faulty.logLines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === 'unexpected error');
+    expect(logged).toMatchObject({ requestId: 'hot-fault-1', path: 'memberToken', err: { name: 'Error' } });
+  });
+});
