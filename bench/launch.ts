@@ -45,15 +45,20 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** Builds `dist/` when it is missing or older than `src/` (scripts/start.mjs). */
+export function buildDist(): void {
+  spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
+}
+
 /**
- * Builds `dist/` when stale (scripts/start.mjs), then starts the sandbox alone with `appToken`
+ * Builds `dist/` when stale, then starts the sandbox alone with `appToken`
  * through `start` (a launcher of the caller's, which may track or decorate its processes).
  */
 export async function buildAndStartSandbox(
   appToken: string,
   start: (script: string, env: Record<string, string>, ready: RegExp) => Launched = launchClean,
 ): Promise<{ sandbox: Launched; sandboxUrl: string }> {
-  spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
+  buildDist();
   const sandbox = start(
     'dist/sandbox/main.js',
     { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },

@@ -1,186 +1,244 @@
 /**
- * `npm run bench`: gateway throughput and latency against the sandbox, beside two baselines measured
- * in the same run on the same sandbox:
- *   - direct HTTP: autocannon straight at the sandbox's auth_token endpoint (what Circle alone costs);
- *   - direct client: our undici client called in a loop at the same concurrency (no GraphQL, no HTTP
- *     server in front).
- * The sandbox and the gateway run as separate processes so the gateway's CPU time can be read from
- * /proc. Settings: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 32).
+ * `npm run bench`: the gateway beside its peers, each in its own process, all calling one fake of
+ * Circle (bench/peers/upstream.mjs) for the same `memberToken` operation:
+ *   - direct undici proxy: no GraphQL, the floor (bench/peers/proxy.mjs);
+ *   - bare yoga + undici (bench/peers/yoga.mjs);
+ *   - Apollo Server 5 + RESTDataSource (bench/peers/apollo.mjs);
+ *   - this gateway, `node dist/main.js` as in production: API-key authentication, caller and member
+ *     limits and Circle's budget on (raised out of the way), the federation subgraph schema, error
+ *     masking, no-store, request ids and metrics, all on.
+ * At each upstream latency (BENCH_LATENCIES, ms, default `0,5,50`), BENCH_ROUNDS interleaved rounds
+ * (default 3) of BENCH_DURATION seconds (default 5) per server at BENCH_CONNECTIONS (default 32);
+ * medians per server, CPU per operation read from /proc per process, RSS sampled under load. Then
+ * one case of never-seen documents (a fresh alias per request) against the same servers.
  * With `--redis`: the cost of sharing state through Redis, three replicas (bench/replicas.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { createClient } from '../src/client/sdk.js';
-import { cpuMs } from './launch.js';
+import { buildDist, cpuMs, type Launched, launchClean } from './launch.js';
 
-// `npm run bench -- --redis`: three replicas, in-process state against Redis (bench/replicas.ts).
 if (process.argv.includes('--redis')) {
   await import('./replicas.js');
   process.exit(process.exitCode ?? 0);
 }
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const duration = Number(process.env.BENCH_DURATION ?? 10);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const appToken = 'bench-sandbox-app-token';
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const latencies = (process.env.BENCH_LATENCIES ?? '0,5,50').split(',').map(Number);
+const only = process.env.BENCH_SERVERS?.split(',');
+const appToken = 'bench-app-token-0123456789';
 const apiKey = 'bench-api-key-0123456789abcdef';
-const children: ChildProcess[] = [];
+const launched: Launched[] = [];
 
-function launch(
-  script: string,
-  env: Record<string, string>,
-  ready: RegExp,
-): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(ready);
-      if (match) resolve({ child, match });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
+function start(script: string, env: Record<string, string>): Promise<{ launched: Launched; url: string }> {
+  const child = launchClean(script, { BENCH_APP_TOKEN: appToken, ...env }, /listening at (http:\/\/\S+)/);
+  launched.push(child);
+  return child.match.then((match) => ({ launched: child, url: String(match[1]) }));
 }
 
-interface Figures {
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+const document =
+  '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }';
+const body = JSON.stringify({ query: document });
+let unique = 0;
+/** The same operation under a name no request has used: a document no cache has seen. */
+const uniqueBody = () =>
+  JSON.stringify({ query: document.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`) });
+
+interface Server {
   name: string;
-  requests: number;
+  url: string;
+  pid: number;
+  headers: Record<string, string>;
+}
+
+interface Round {
   rps: number;
+  cpuPer1000: number;
   p50: number;
   p99: number;
+  rss: number;
   errors: number;
 }
 
-async function cannon(
-  name: string,
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<Figures> {
-  const result = await autocannon({ url, method: 'POST', headers, body, connections, duration });
+async function load(server: Server, seconds: number, fresh = false): Promise<Round> {
+  const cpuBefore = cpuMs(server.pid);
+  let rss = rssMiB(server.pid);
+  const sampler = setInterval(() => {
+    rss = Math.max(rss, rssMiB(server.pid));
+  }, 250);
+  const result = await autocannon({
+    url: server.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...server.headers },
+    body,
+    connections,
+    duration: seconds,
+    ...(fresh
+      ? {
+          requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: uniqueBody() }) }],
+        }
+      : {}),
+  });
+  clearInterval(sampler);
+  const cpu = cpuMs(server.pid) - cpuBefore;
   return {
-    name,
-    requests: result.requests.total,
-    rps: result.requests.average,
+    rps: result.requests.total / seconds,
+    cpuPer1000: (cpu / Math.max(1, result.requests.total)) * 1000,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    rss: Math.max(rss, rssMiB(server.pid)),
     errors: result.errors + result.timeouts + result.non2xx,
   };
 }
 
-async function clientLoop(baseURL: string): Promise<Figures> {
-  const client = createClient({ appToken, baseURL, connections });
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = Date.now() + duration * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (Date.now() < end) {
-        const started = performance.now();
-        try {
-          await client.api.issueMemberToken({ email: 'ada@example.com' });
-        } catch {
-          errors += 1;
-        }
-        latencies.push(performance.now() - started);
-      }
-    }),
-  );
-  await client.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-  return {
-    name: 'direct client (undici)',
-    requests: latencies.length,
-    rps: latencies.length / duration,
-    p50: at(0.5),
-    p99: at(0.99),
-    errors,
-  };
+/** One request, checked: every server must answer the operation with a token. */
+async function check(server: Server): Promise<void> {
+  const response = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...server.headers },
+    body,
+  });
+  const text = await response.text();
+  if (server.name.startsWith('direct')) {
+    if (!text.includes('"access_token"'))
+      throw new Error(`${server.name} answered ${response.status}: ${text}`);
+  } else if (!text.includes('"__typename":"MemberToken"')) {
+    throw new Error(`${server.name} answered ${response.status}: ${text}`);
+  }
 }
 
+const row = (cells: (string | number)[], widths: number[]) =>
+  `${cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i] ?? 0) : String(cell).padStart(widths[i] ?? 0))).join(' ')}\n`;
+
 try {
-  const sandbox = await launch(
-    'src/sandbox/main.ts',
-    { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },
-    /listening at (http:\/\/\S+)/,
-  );
-  const sandboxUrl = String(sandbox.match[1]);
-  const gateway = await launch(
-    'src/main.ts',
+  buildDist();
+  const upstream = await start('bench/peers/upstream.mjs', {});
+  const setLatency = (ms: number) =>
+    fetch(`${upstream.url}/__latency`, { method: 'POST', body: String(ms) }).then((r) => r.text());
+  const peerEnv = { UPSTREAM: upstream.url, UPSTREAM_CONNECTIONS: '64' };
+  const all: {
+    name: string;
+    script: string;
+    env: Record<string, string>;
+    headers: Record<string, string>;
+  }[] = [
+    { name: 'direct undici proxy (no GraphQL)', script: 'bench/peers/proxy.mjs', env: peerEnv, headers: {} },
+    { name: 'bare yoga + undici', script: 'bench/peers/yoga.mjs', env: peerEnv, headers: {} },
+    { name: 'Apollo Server 5 + RESTDataSource', script: 'bench/peers/apollo.mjs', env: peerEnv, headers: {} },
     {
-      CIRCLE_APP_TOKEN: appToken,
-      CIRCLE_BASE_URL: sandboxUrl,
-      PORT: '0',
-      METRICS_PORT: '0',
-      UPSTREAM_CONNECTIONS: String(connections),
-      GATEWAY_API_KEYS: `bench:${apiKey}`,
-      // The benchmark measures the gateway, not its rate limits or Circle's budget.
-      RATE_LIMIT_PER_CALLER: '1000000',
-      RATE_LIMIT_PER_MEMBER: '1000000',
-      CIRCLE_REQUEST_BUDGET: '0',
+      name: 'this gateway',
+      script: 'dist/main.js',
+      env: {
+        CIRCLE_APP_TOKEN: appToken,
+        CIRCLE_BASE_URL: upstream.url,
+        PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'warn',
+        GATEWAY_API_KEYS: `bench:${apiKey}`,
+        // Every limit on, set high enough not to fire.
+        RATE_LIMIT_PER_CALLER: '1000000',
+        RATE_LIMIT_PER_MEMBER: '1000000',
+        CIRCLE_REQUEST_BUDGET: '1000000',
+      },
+      headers: { 'x-api-key': apiKey },
     },
-    /listening at (http:\/\/\S+\/graphql)/,
-  );
-  const gatewayUrl = String(gateway.match[1]);
-
-  const query = JSON.stringify({
-    query:
-      '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }',
-  });
-  const gqlHeaders = { 'content-type': 'application/json', 'x-api-key': apiKey };
-  const sample = (await (
-    await fetch(gatewayUrl, { method: 'POST', headers: gqlHeaders, body: query })
-  ).json()) as {
-    data?: { memberToken?: { __typename?: string } };
-  };
-  if (sample.data?.memberToken?.__typename !== 'MemberToken')
-    throw new Error(`unexpected answer: ${JSON.stringify(sample)}`);
-
-  const directHeaders = { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' };
-  const directBody = JSON.stringify({ email: 'ada@example.com' });
-  const authUrl = `${sandboxUrl}/api/v1/headless/auth_token`;
-
-  process.stdout.write(`warming up; then ${duration} s per run at ${connections} connections\n`);
-  await autocannon({
-    url: gatewayUrl,
-    method: 'POST',
-    headers: gqlHeaders,
-    body: query,
-    connections,
-    duration: 2,
-  });
-
-  const direct = await cannon('direct HTTP (autocannon → sandbox)', authUrl, directHeaders, directBody);
-  const client = await clientLoop(sandboxUrl);
-  const pid = gateway.child.pid as number;
-  const cpuBefore = cpuMs(pid);
-  const viaGateway = await cannon('gateway (autocannon → gateway → sandbox)', gatewayUrl, gqlHeaders, query);
-  const gatewayCpu = cpuMs(pid) - cpuBefore;
-
-  const rows = [direct, client, viaGateway];
-  process.stdout.write(
-    `\n${'run'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(7)}\n`,
-  );
-  for (const r of rows) {
-    process.stdout.write(
-      `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.errors).padStart(7)}\n`,
-    );
+  ];
+  const servers: Server[] = [];
+  for (const peer of all.filter((p) => !only || only.some((o) => p.name.includes(o)))) {
+    const { launched: child, url } = await start(peer.script, peer.env);
+    servers.push({ name: peer.name, url, pid: child.child.pid as number, headers: peer.headers });
   }
-  process.stdout.write(`\nratio gateway / direct HTTP:   ${(viaGateway.rps / direct.rps).toFixed(2)}\n`);
-  process.stdout.write(`ratio gateway / direct client: ${(viaGateway.rps / client.rps).toFixed(2)}\n`);
+  for (const server of servers) await check(server);
+
   process.stdout.write(
-    `gateway CPU: ${((gatewayCpu / viaGateway.requests) * 1000).toFixed(0)} ms per 1000 operations\n`,
+    `${servers.length} servers; at each upstream latency ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections; medians\n`,
   );
-  if (rows.some((r) => r.errors > 0)) process.exitCode = 1;
+  const widths = [34, 8, 9, 7, 7, 8, 7];
+  const summary: string[] = [];
+  for (const latency of latencies) {
+    await setLatency(latency);
+    for (const server of servers) await load(server, 2);
+    const results = new Map<string, Round[]>(servers.map((s) => [s.name, []]));
+    for (let round = 0; round < rounds; round += 1) {
+      // Rotate the order so that no server always runs first or last in a round.
+      for (let i = 0; i < servers.length; i += 1) {
+        const server = servers[(i + round) % servers.length] as Server;
+        results.get(server.name)?.push(await load(server, duration));
+      }
+    }
+    for (const server of servers) await check(server);
+    process.stdout.write(`\nupstream latency ${latency} ms\n`);
+    process.stdout.write(
+      row(['server', 'req/s', 'CPU/1000', 'p50 ms', 'p99 ms', 'RSS MiB', 'errors'], widths),
+    );
+    const m = new Map<string, Omit<Round, 'errors'>>();
+    for (const server of servers) {
+      const r = results.get(server.name) ?? [];
+      const med = {
+        rps: median(r.map((x) => x.rps)),
+        cpuPer1000: median(r.map((x) => x.cpuPer1000)),
+        p50: median(r.map((x) => x.p50)),
+        p99: median(r.map((x) => x.p99)),
+        rss: Math.max(...r.map((x) => x.rss)),
+      };
+      m.set(server.name, med);
+      const errors = r.reduce((sum, x) => sum + x.errors, 0);
+      if (errors > 0) process.exitCode = 1;
+      process.stdout.write(
+        row(
+          [
+            server.name,
+            med.rps.toFixed(0),
+            med.cpuPer1000.toFixed(0),
+            med.p50,
+            med.p99,
+            med.rss.toFixed(0),
+            errors,
+          ],
+          widths,
+        ),
+      );
+      process.stdout.write(
+        `${''.padEnd(widths[0] ?? 0)}   rounds: ${r.map((x) => `${x.rps.toFixed(0)} req/s ${x.cpuPer1000.toFixed(0)} ms`).join(', ')}\n`,
+      );
+    }
+    const gateway = m.get('this gateway');
+    const apollo = m.get('Apollo Server 5 + RESTDataSource');
+    if (gateway && apollo) {
+      const line =
+        `${latency} ms: gateway / Apollo: throughput ${(gateway.rps / apollo.rps).toFixed(2)}, ` +
+        `CPU per operation ${(gateway.cpuPer1000 / apollo.cpuPer1000).toFixed(2)}, ` +
+        `RSS ${(gateway.rss / apollo.rss).toFixed(2)}, p99 ${gateway.p99 - apollo.p99 >= 0 ? '+' : ''}${gateway.p99 - apollo.p99} ms, ` +
+        `gateway p50 − upstream latency ${gateway.p50 - latency} ms`;
+      summary.push(line);
+      process.stdout.write(`${line}\n`);
+    }
+  }
+
+  // Never-seen documents: each request a document no cache holds (a fresh alias), at 0 ms.
+  await setLatency(0);
+  process.stdout.write('\nnever-seen documents (a fresh alias per request), upstream latency 0 ms\n');
+  process.stdout.write(row(['server', 'req/s', 'CPU/1000', 'p50 ms', 'p99 ms', 'RSS MiB', 'errors'], widths));
+  for (const server of servers.filter((s) => !s.name.startsWith('direct'))) {
+    const r = await load(server, duration, true);
+    process.stdout.write(
+      row(
+        [server.name, r.rps.toFixed(0), r.cpuPer1000.toFixed(0), r.p50, r.p99, r.rss.toFixed(0), r.errors],
+        widths,
+      ),
+    );
+    if (r.errors > 0) process.exitCode = 1;
+  }
+  process.stdout.write(`\n${summary.join('\n')}\n`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  for (const child of launched) child.child.kill('SIGTERM');
 }
