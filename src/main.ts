@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
 import { createAuditLog } from './audit/index.js';
 import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
@@ -43,6 +44,10 @@ function fail(what: string, error: unknown): never {
   process.exit(1);
 }
 
+// How far the heap may grow past what is live before a full collection. V8's own factor lets a busy
+// gateway's old generation grow to several times its live size: RSS under load was twice Apollo
+// Server's (bench/README.md, memory). Set before the first request; V8 reads it at each collection.
+if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
 const logger = createLogger(config.logLevel, stdoutDestination());
 exitOnCrash(logger);
 // Before anything makes a span: the provider, the W3C propagator and the context manager.

@@ -31,6 +31,7 @@ import { useTracing } from './plugins/use-tracing.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { createRateLimits, type SharedCounterStore } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
+import { releaseRequest } from './schema/builder.js';
 import { schema } from './schema/index.js';
 
 export type GatewayOptions = Pick<
@@ -120,6 +121,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     backendsOnly: config.trustedDocuments !== undefined,
     maxBodyBytes: config.maxRequestBodyBytes,
     context,
+    release: releaseRequest,
     logger,
     yogaLogger: yogaLogging,
     ...(deps.metrics ? { graphql: deps.metrics.graphql } : {}),
@@ -211,6 +213,11 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
       // Last: a document reaches it only once every check above has passed.
       hotPath.admission(),
+      {
+        onExecute: ({ args }: { args: { contextValue: object } }) => ({
+          onExecuteDone: () => releaseRequest(args.contextValue),
+        }),
+      },
     ],
   });
   const yogaListener = (req: IncomingMessage, res: ServerResponse) => void yoga.requestListener(req, res);

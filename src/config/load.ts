@@ -90,6 +90,8 @@ export interface GatewayConfig {
   corsOrigins: string[] | '*';
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdownDrainMs: number;
+  /** V8's heap growing percent; 0 leaves V8's own. */
+  heapGrowthPercent: number;
   /** Where `/metrics` is served; no port: no metrics. */
   metrics: { host: string; port: number | undefined };
   /** Where audit events are appended; unset: stdout. */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env): GatewayConfig {
     corsOrigins: read(env, 'CORS_ORIGINS', mode),
     maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
+    heapGrowthPercent: read(env, 'HEAP_GROWTH_PERCENT', mode),
     metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },
     auditLogFile: read(env, 'AUDIT_LOG_FILE', mode),
     redis: redisConfig(env, mode),

@@ -224,6 +224,14 @@ export const variables = {
     shownDefault: '`10000`',
     meaning: 'time in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed',
   },
+  HEAP_GROWTH_PERCENT: {
+    section: http,
+    schema: integer(0, 1000).default(20),
+    expected: 'an integer from 0 to 1000',
+    shownDefault: '`20`',
+    meaning:
+      "how far the JavaScript heap may grow past its live size before a full collection (V8's `--heap-growing-percent`): lower keeps memory down for a little CPU; 0 = V8's own factor, which let RSS under load double",
+  },
   GATEWAY_API_KEYS: {
     section: callers,
     schema: apiKeys,

@@ -45,6 +45,8 @@ export interface HotPathOptions {
   maxBodyBytes: number;
   /** The context factory yoga's path uses. */
   context(init: { request: RequestLike }): Promise<object>;
+  /** Lets go of what the schema's plugins cached for a context, once it has been executed. */
+  release(context: object): void;
   logger: Logger;
   /** yoga's logger adapter: where masked errors are reported, as yoga reports them. */
   yogaLogger: { error(...args: unknown[]): void };
@@ -207,8 +209,12 @@ export function createHotPath(options: HotPathOptions): HotPath {
 
     let result: ExecutionResult;
     try {
-      const context = await options.context({ request });
-      result = await compiled.query(undefined, { ...context, request, params }, params.variables ?? {});
+      const contextValue = { ...(await options.context({ request })), request, params };
+      try {
+        result = await compiled.query(undefined, contextValue, params.variables ?? {});
+      } finally {
+        options.release(contextValue);
+      }
     } catch (error) {
       // A fault of the gateway's own (yoga's path masks the same as a 500).
       result = { errors: [error as GraphQLError] };

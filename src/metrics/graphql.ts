@@ -1,6 +1,7 @@
 import { type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { requestSlot } from '../domain/request-slot.js';
 import type { ErrorPhase, GraphQLObserver, OperationType } from '../domain/types.js';
 
 /**
@@ -70,7 +71,7 @@ export function createGraphQLObserver(registry: Registry): GraphQLObserver {
 
 /** The observer's hooks into yoga's request: its start, execution, result and response. */
 export function useGraphQLMetrics(observer: GraphQLObserver): Plugin {
-  const records = new WeakMap<Request, RequestRecord>();
+  const records = requestSlot<RequestRecord>('graphql metrics record');
   return {
     onRequest({ request }) {
       records.set(request, {

@@ -1,5 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
 import { fixedFieldLogger, type Logger } from '../logger.js';
 import { authenticatedCaller } from './use-caller-authentication.js';
@@ -13,7 +14,7 @@ interface RequestRecord {
   upstreamCalls?: () => number;
 }
 
-const records = new WeakMap<RequestLike, RequestRecord>();
+const records = requestSlot<RequestRecord>('access log record');
 // Operation names are the document's identifiers; anything else is not logged.
 const graphqlName = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 // Paths are logged when they are the gateway's own; any other is the caller's text (it can hold an

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { AuthUnavailableError, type CallerAuthentication } from '../auth/callers.js';
+import { requestSlot } from '../domain/request-slot.js';
 import type { Caller, RequestLike } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from './use-request-id.js';
 
-const callers = new WeakMap<RequestLike, Caller>();
+const callers = requestSlot<Caller>('caller');
 
 /** The caller `useCallerAuthentication` found for a request: what the context factory builds on. */
 export function authenticatedCaller(request: RequestLike): Caller | undefined {

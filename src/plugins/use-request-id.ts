@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
+import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
 
-const requestIds = new WeakMap<RequestLike, string>();
+const requestIds = requestSlot<string>('request id');
 // A caller-supplied id is kept only when it is short and plain, so it is safe to log and echo.
 const acceptable = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -2,10 +2,11 @@ import type { Context, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { getOperationAST, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
 import { startRequestSpan } from '../tracing/index.js';
 
-const spans = new WeakMap<RequestLike, { span: Span; context: Context }>();
+const spans = requestSlot<{ span: Span; context: Context }>('trace span');
 
 /** The request's span and trace context: what its upstream calls are children of. */
 export function traceOf(request: RequestLike): { span: Span; context: Context } | undefined {

@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import FederationPlugin from '@pothos/plugin-federation';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { RequestCache } from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { mayGetTokensFor } from '../auth/rules.js';
 import { InvalidInputResult } from '../domain/outcomes.js';
@@ -14,6 +14,16 @@ export interface Context {
   caller: Caller;
   loaders: Loaders;
   requestId: string;
+}
+
+/**
+ * Lets go of what the scope-auth plugin cached for a request (its scope results), once the request
+ * has been executed. The plugin keeps them in a WeakMap keyed by the context, and V8's scavenger
+ * keeps such entries alive: left there, every request's context (loaders, results) was promoted to
+ * the old generation and waited for a full collection (bench/README.md, memory).
+ */
+export function releaseRequest(context: object): void {
+  RequestCache.clearForContext(context);
 }
 
 export const builder = new SchemaBuilder<{
