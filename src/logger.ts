@@ -42,12 +42,32 @@ const base = { service: 'circle-auth-gateway' };
 const siblings = new WeakMap<Logger, Logger>();
 
 /**
- * Standard output, written asynchronously: a line is handed to the kernel after the request that
- * logged it moves on, and lines logged meanwhile go out in one write (pino's sonic-boom). pino
- * flushes it synchronously when the process exits, a crash's exit included.
+ * A file or descriptor written asynchronously and in batches (pino's sonic-boom): lines are handed to
+ * the kernel 4 KiB at a time, or at the latest a second after they were logged, so a busy gateway
+ * makes one write per dozen lines and a quiet one still shows its lines at once. pino flushes it
+ * synchronously when the process exits, a crash's exit included.
+ */
+export function bufferedDestination(
+  dest: number | string,
+  options: { mkdir?: boolean } = {},
+): DestinationStream {
+  const stream = pino.destination({ dest, sync: false, append: true, minLength: 4096, ...options });
+  setInterval(() => {
+    try {
+      stream.flush();
+    } catch {
+      // not open yet, or closed at exit
+    }
+  }, 1000).unref();
+  return stream;
+}
+
+/**
+ * Standard output, buffered as above. One stream for the log and the audit trail (when it goes to
+ * standard output): two writers on one descriptor could interleave their batches mid-line.
  */
 export function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false });
+  return bufferedDestination(1);
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -48,7 +48,8 @@ function fail(what: string, error: unknown): never {
 // gateway's old generation grow to several times its live size: RSS under load was twice Apollo
 // Server's (bench/README.md, memory). Set before the first request; V8 reads it at each collection.
 if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
-const logger = createLogger(config.logLevel, stdoutDestination());
+const stdout = stdoutDestination();
+const logger = createLogger(config.logLevel, stdout);
 exitOnCrash(logger);
 // Before anything makes a span: the provider, the W3C propagator and the context manager.
 const tracing = await startTracing(config.tracing);
@@ -66,7 +67,10 @@ if (config.circleAppToken === undefined) {
 
 const metrics = config.metrics.port === undefined ? undefined : createMetrics();
 const appToken = sandbox?.appToken ?? (config.circleAppToken as string);
-const audit = createAuditLog({ file: config.auditLogFile, appToken });
+const audit = createAuditLog({
+  appToken,
+  ...(config.auditLogFile ? { file: config.auditLogFile } : { destination: stdout }),
+});
 // The audit trail is buffered: write out what is left on any exit, a crash's included.
 process.on('exit', () => audit.flush());
 const client = createUpstream({

@@ -2,6 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type DestinationStream, pino } from 'pino';
 import type { Caller, TokenOperation } from '../domain/types.js';
+import { bufferedDestination } from '../logger.js';
 
 /** The audit trail's events: a token issued, refreshed or revoked, or a token request refused. */
 export type AuditEventName = 'token.issued' | 'token.refreshed' | 'token.revoked' | 'token.refused';
@@ -66,14 +67,9 @@ export function createAuditLog(options: AuditOptions): AuditLog {
   );
   const destination =
     options.destination ??
-    // Buffered: a write per 4 KiB rather than per event; flushed at shutdown and before a crash exit.
-    pino.destination({
-      dest: options.file ?? 1,
-      append: true,
-      mkdir: options.file !== undefined,
-      sync: false,
-      minLength: 4096,
-    });
+    // Buffered: a write per 4 KiB or per second rather than per event; flushed at shutdown and
+    // before a crash exit.
+    bufferedDestination(options.file ?? 1, { mkdir: options.file !== undefined });
   const logger = pino(
     {
       level: 'info',

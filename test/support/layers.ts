@@ -18,7 +18,7 @@ export const layers: Record<string, readonly string[]> = {
   domain: ['client'],
   'rate-limits': ['config', 'domain'],
   metrics: ['client', 'domain'],
-  audit: ['domain'],
+  audit: ['domain', 'logger'],
   tracing: [],
   loaders: ['client', 'domain', 'rate-limits'],
   redis: ['loaders', 'logger', 'rate-limits'],
