@@ -13,8 +13,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { buildDist, cpuMs, type Launched, launchClean as launch } from './launch.js';
+import { buildDist, type Launched, launchClean as launch } from './launch.js';
+import { pairedRounds, report } from './paired.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -28,7 +28,6 @@ const query = JSON.stringify({
   query:
     '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { accessToken } ... on Error { code } } }',
 });
-const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
 
 interface Gateway {
   url: string;
@@ -68,24 +67,6 @@ async function start(upstream: string, on: boolean): Promise<Gateway> {
   };
 }
 
-async function load(gateway: Gateway, seconds: number) {
-  const before = cpuMs(gateway.pid);
-  const result = await autocannon({
-    url: gateway.url,
-    method: 'POST',
-    headers,
-    body: query,
-    connections: 16,
-    duration: seconds,
-  });
-  const used = cpuMs(gateway.pid) - before;
-  if (result.non2xx + result.errors > 0) throw new Error(`errors against ${gateway.url}`);
-  return { rps: result.requests.total / seconds, cpuPer1000: (used / result.requests.total) * 1000 };
-}
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
 try {
   buildDist();
   const upstream = launch(
@@ -97,28 +78,13 @@ try {
   const upstreamUrl = String((await upstream.match)[1]);
   const off = await start(upstreamUrl, false);
   const on = await start(upstreamUrl, true);
-  await Promise.all([load(off, 2), load(on, 2)]);
-
-  const rows: { off: number; on: number; offRps: number; onRps: number }[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const [a, b] = await Promise.all([load(off, duration), load(on, duration)]);
-    rows.push({ off: a.cpuPer1000, on: b.cpuPer1000, offRps: a.rps, onRps: b.rps });
-  }
+  const target = (g: Gateway) => ({ url: g.url, pid: g.pid, headers: { 'x-api-key': apiKey }, body: query });
+  const rows = await pairedRounds(target(off), target(on), rounds, duration);
   clearInterval(on.scraper);
   console.log(
     `${rounds} rounds of ${duration} s, both gateways loaded at once (16 connections each); "on": ${parts.join(', ')}`,
   );
-  console.log('| round | off: req/s, CPU ms per 1000 operations | on: req/s, CPU ms per 1000 | on / off |');
-  console.log('|---|---|---|---|');
-  rows.forEach((r, i) => {
-    console.log(
-      `| ${i + 1} | ${Math.round(r.offRps)}, ${Math.round(r.off)} | ${Math.round(r.onRps)}, ${Math.round(r.on)} | ${(r.on / r.off).toFixed(3)} |`,
-    );
-  });
-  const ratios = rows.map((r) => r.on / r.off);
-  console.log(
-    `CPU per operation, on / off: median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)} (aim: at most 1.10)`,
-  );
+  console.log(report(rows, ['off', 'on'], 'at most 1.10'));
 } finally {
   for (const child of launched) child.child.kill('SIGKILL');
 }

@@ -1,6 +1,5 @@
 import { type Context as TraceContext, context as traceContexts } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { CircleApi, MemberIdentifier } from '../client/endpoints.js';
 import { type CircleError, isCircleError, traitsOf } from '../client/errors.js';
 import type { MemberAPIToken, RefreshedAccessToken } from '../client/responses.js';
@@ -107,6 +106,30 @@ function decodeOutcome(text: string | undefined): RefreshedAccessToken | Error {
 }
 
 /**
+ * Runs at most `concurrency` calls at once; the others wait their turn, in order. A finished call
+ * hands its slot straight to the next, so a call arriving meanwhile cannot take it. What p-limit did,
+ * without its queue and promises per call: most requests make one call (bench/README.md).
+ */
+function limiter(concurrency: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else active -= 1;
+  };
+  return async <T>(call: () => Promise<T>): Promise<T> => {
+    if (active < concurrency) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      release();
+    }
+  };
+}
+
+/**
  * Built per request, never shared between requests or callers. Each field is admitted first (the
  * caller's and the subject's limits; Circle's budget when it makes its own call), then loaded.
  * Each batch function returns one value or one Error per key, in the keys' order (DataLoader's
@@ -115,12 +138,12 @@ function decodeOutcome(text: string | undefined): RefreshedAccessToken | Error {
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
   // Built on first use: most requests need one loader, many (introspection, health) none.
-  let limit: LimitFunction | undefined;
+  let limit: ReturnType<typeof limiter> | undefined;
   let calls = 0;
   let made = 0;
 
   function upstream<T>(call: () => Promise<T>): Promise<T | Error> {
-    limit ??= pLimit(deps.concurrency);
+    limit ??= limiter(deps.concurrency);
     made += 1;
     const traced = deps.traceContext;
     return limit(traced ? () => traceContexts.with(traced, call) : call).catch((error: unknown) => {

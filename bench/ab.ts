@@ -1,0 +1,67 @@
+/**
+ * `npm run bench:ab -- <other checkout>`: this checkout's gateway against another's (a baseline: a
+ * `git worktree` of an older commit, built with `npm ci && npm run build` there), both `node
+ * dist/main.js` with the same settings as `npm run bench` (API keys, every limit on, metrics on),
+ * on one fake of Circle, loaded at the same time in paired rounds (bench/paired.ts): the way to see
+ * whether a change pays for itself on a machine whose rounds move by ±25 %. BENCH_ROUNDS (default
+ * 7), BENCH_DURATION (s, default 5), BENCH_LATENCY (ms, default 0).
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildDist, type Launched, launchClean } from './launch.js';
+import { pairedRounds, report } from './paired.js';
+
+const baseline = process.argv[2] ? resolve(process.argv[2]) : undefined;
+if (!baseline || !existsSync(join(baseline, 'dist/main.js'))) {
+  process.stderr.write('usage: npm run bench:ab -- <checkout with a built dist/main.js>\n');
+  process.exit(2);
+}
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const appToken = 'bench-app-token-0123456789';
+const apiKey = 'bench-api-key-0123456789abcdef';
+const body = JSON.stringify({
+  query:
+    '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }',
+});
+const launched: Launched[] = [];
+
+async function gateway(script: string, upstream: string) {
+  const child = launchClean(
+    script,
+    {
+      CIRCLE_APP_TOKEN: appToken,
+      CIRCLE_BASE_URL: upstream,
+      PORT: '0',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      GATEWAY_API_KEYS: `bench:${apiKey}`,
+      RATE_LIMIT_PER_CALLER: '1000000',
+      RATE_LIMIT_PER_MEMBER: '1000000',
+      CIRCLE_REQUEST_BUDGET: '1000000',
+    },
+    /listening at (http:\/\/\S+\/graphql)/,
+  );
+  launched.push(child);
+  const url = String((await child.match)[1]);
+  return { url, pid: child.child.pid as number, headers: { 'x-api-key': apiKey }, body };
+}
+
+try {
+  buildDist();
+  const upstream = launchClean(
+    'bench/peers/upstream.mjs',
+    { BENCH_APP_TOKEN: appToken },
+    /listening at (\S+)/,
+  );
+  launched.push(upstream);
+  const upstreamUrl = String((await upstream.match)[1]);
+  await fetch(`${upstreamUrl}/__latency`, { method: 'POST', body: process.env.BENCH_LATENCY ?? '0' });
+  const base = await gateway(join(baseline, 'dist/main.js'), upstreamUrl);
+  const current = await gateway('dist/main.js', upstreamUrl);
+  const rows = await pairedRounds(base, current, rounds, duration);
+  console.log(`baseline: ${baseline}; ${rounds} paired rounds of ${duration} s, 16 connections each`);
+  console.log(report(rows, ['baseline', 'this checkout']));
+} finally {
+  for (const child of launched) child.child.kill('SIGKILL');
+}

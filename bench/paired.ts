@@ -1,0 +1,75 @@
+/**
+ * Paired rounds: two gateways loaded at the same time, each by its own autocannon, with each one's
+ * CPU read from /proc. Both see the same moment of a shared, noisy machine, so the ratio of their
+ * CPU per operation moves by a few percent where two rounds taken one after the other moved by
+ * ±25 % here. Used by bench:observability (same build, observability off and on) and bench:ab
+ * (two builds).
+ */
+import autocannon from 'autocannon';
+import { cpuMs } from './launch.js';
+
+export interface Target {
+  url: string;
+  pid: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface PairedRound {
+  a: { rps: number; cpuPer1000: number };
+  b: { rps: number; cpuPer1000: number };
+  /** b's CPU per operation over a's. */
+  ratio: number;
+}
+
+async function load(target: Target, seconds: number, connections: number) {
+  const before = cpuMs(target.pid);
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: target.body,
+    connections,
+    duration: seconds,
+  });
+  const used = cpuMs(target.pid) - before;
+  if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`errors against ${target.url}`);
+  return { rps: result.requests.total / seconds, cpuPer1000: (used / result.requests.total) * 1000 };
+}
+
+/** A 2 s warm-up of both, then `rounds` paired rounds of `seconds`, `connections` per target. */
+export async function pairedRounds(
+  a: Target,
+  b: Target,
+  rounds: number,
+  seconds: number,
+  connections = 16,
+): Promise<PairedRound[]> {
+  await Promise.all([load(a, 2, connections), load(b, 2, connections)]);
+  const results: PairedRound[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const [ra, rb] = await Promise.all([load(a, seconds, connections), load(b, seconds, connections)]);
+    results.push({ a: ra, b: rb, ratio: rb.cpuPer1000 / ra.cpuPer1000 });
+  }
+  return results;
+}
+
+const median = (values: number[]) =>
+  [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** The rounds as a Markdown table, then the median ratio and its range. */
+export function report(rounds: PairedRound[], names: [string, string], aim?: string): string {
+  const lines = [
+    `| round | ${names[0]}: req/s, CPU ms per 1000 operations | ${names[1]}: req/s, CPU ms per 1000 | ${names[1]} / ${names[0]} |`,
+    '|---|---|---|---|',
+    ...rounds.map(
+      (r, i) =>
+        `| ${i + 1} | ${Math.round(r.a.rps)}, ${Math.round(r.a.cpuPer1000)} | ${Math.round(r.b.rps)}, ${Math.round(r.b.cpuPer1000)} | ${r.ratio.toFixed(3)} |`,
+    ),
+  ];
+  const ratios = rounds.map((r) => r.ratio);
+  lines.push(
+    `CPU per operation, ${names[1]} / ${names[0]}: median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}${aim ? ` (aim: ${aim})` : ''}`,
+  );
+  return lines.join('\n');
+}
