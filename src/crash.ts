@@ -1,9 +1,10 @@
 import type { Logger } from './logger.js';
-import { currentRequestId } from './plugins/use-request-id.js';
+import { requestsInFlight } from './plugins/use-request-id.js';
 
 /**
  * An error nobody caught leaves the process in a state nobody planned for: log it once, at fatal,
- * with the id of the request it escaped from when there is one, and exit non-zero so the
+ * with the ids of the requests in flight (the one it escaped from is among them, and all of them
+ * are lost with the process, so a client quoting any of them finds this line), and exit non-zero so the
  * supervisor starts a clean process, rather than serving on half alive. Only the error's name,
  * message and stack are logged.
  */
@@ -13,7 +14,7 @@ export function exitOnCrash(logger: Logger, exit: (code: number) => void = proce
       error instanceof Error
         ? { name: error.name, message: error.message, stack: error.stack }
         : { name: typeof error, message: String(error) };
-    logger.fatal({ requestId: currentRequestId(), err }, `${what}: exiting`);
+    logger.fatal({ requestIds: requestsInFlight(), err }, `${what}: exiting`);
     exit(1);
   };
   process.on('uncaughtException', crash('uncaught exception'));

@@ -16,7 +16,7 @@ import { trackForDrain } from './drain.js';
 import { createLogger, stdoutDestination } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { startMetricsServer } from './metrics/server.js';
-import { inRequestScope } from './plugins/use-request-id.js';
+import { assignRequestIds } from './plugins/use-request-id.js';
 import type { SharedState } from './redis/index.js';
 import type { Sandbox } from './sandbox/server.js';
 import { createGateway } from './server.js';
@@ -112,7 +112,7 @@ const gateway = createGateway(
   },
 );
 const server = createServer(
-  inRequestScope((req: IncomingMessage, res: ServerResponse) => gateway.nodeListener(req, res)),
+  assignRequestIds((req: IncomingMessage, res: ServerResponse) => gateway.nodeListener(req, res)),
 );
 const drain = trackForDrain(server);
 

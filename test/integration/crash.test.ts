@@ -6,23 +6,31 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = `${root}node_modules/.bin/tsx`;
 
 /**
- * A real process with the crash handlers installed and a request scope around a handler whose
- * work throws outside any try (or rejects unhandled): it must log one fatal line with the request
- * id and exit 1, rather than carry on half alive.
+ * A real process with the crash handlers installed and a node:http server whose handler's work
+ * throws outside any try (or rejects unhandled) while two requests are in flight: it must log one
+ * fatal line with the ids of the requests in flight and exit 1, rather than carry on half alive.
  */
 function crash(how: 'throw' | 'reject') {
   const script = `
+    import { createServer } from 'node:http';
     import { exitOnCrash } from './src/crash.ts';
     import { createLogger } from './src/logger.ts';
-    import { inRequestScope, requestIdOf } from './src/plugins/use-request-id.ts';
+    import { assignRequestIds } from './src/plugins/use-request-id.ts';
     exitOnCrash(createLogger('info'));
-    inRequestScope(() => {
-      requestIdOf(new Request('http://x/', { headers: { 'x-request-id': 'req-42' } }));
+    let seen = 0;
+    const server = createServer(assignRequestIds((req, res) => {
+      seen += 1;
+      if (seen < 2) return; // the first waits, in flight
       setTimeout(() => {
         ${how === 'throw' ? "throw new Error('boom');" : "Promise.reject(new Error('boom'));"}
       }, 10);
-    })();
-    setTimeout(() => console.log('still alive'), 500);
+    }));
+    server.listen(0, '127.0.0.1', () => {
+      const url = 'http://127.0.0.1:' + server.address().port + '/';
+      fetch(url, { headers: { 'x-request-id': 'req-41' } }).catch(() => {});
+      setTimeout(() => fetch(url, { headers: { 'x-request-id': 'req-42' } }).catch(() => {}), 50);
+    });
+    setTimeout(() => console.log('still alive'), 1000);
   `;
   const child = spawn(tsx, ['--input-type=module', '-e', script], { cwd: root });
   let stdout = '';
@@ -39,7 +47,7 @@ describe('an error nobody caught', () => {
     ['throw', 'uncaught exception'],
     ['reject', 'unhandled rejection'],
   ] as const) {
-    it(`(${what}) is logged at fatal with the request id, and the process exits 1`, async () => {
+    it(`(${what}) is logged at fatal with the ids of the requests in flight, and the process exits 1`, async () => {
       const { code, stdout } = await crash(how);
       expect(code).toBe(1);
       expect(stdout).not.toContain('still alive');
@@ -50,7 +58,7 @@ describe('an error nobody caught', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({
         level: 60,
-        requestId: 'req-42',
+        requestIds: ['req-41', 'req-42'],
         msg: `${what}: exiting`,
         err: { name: 'Error', message: 'boom' },
       });
