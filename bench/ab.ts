@@ -4,7 +4,8 @@
  * dist/main.js` with the same settings as `npm run bench` (API keys, every limit on, metrics on),
  * on one fake of Circle, loaded at the same time in paired rounds (bench/paired.ts): the way to see
  * whether a change pays for itself on a machine whose rounds move by ±25 %. BENCH_ROUNDS (default
- * 7), BENCH_DURATION (s, default 5), BENCH_LATENCY (ms, default 0).
+ * 7), BENCH_DURATION (s, default 5), BENCH_LATENCY (ms, default 0), BENCH_UNIQUE=1 for never-seen
+ * documents (a fresh alias per request) instead of one repeated document.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +25,8 @@ const body = JSON.stringify({
   query:
     '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }',
 });
+let unique = 0;
+const uniqueBody = () => body.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`);
 const launched: Launched[] = [];
 
 async function gateway(script: string, upstream: string) {
@@ -44,7 +47,13 @@ async function gateway(script: string, upstream: string) {
   );
   launched.push(child);
   const url = String((await child.match)[1]);
-  return { url, pid: child.child.pid as number, headers: { 'x-api-key': apiKey }, body };
+  return {
+    url,
+    pid: child.child.pid as number,
+    headers: { 'x-api-key': apiKey },
+    body,
+    ...(process.env.BENCH_UNIQUE === '1' ? { bodies: uniqueBody } : {}),
+  };
 }
 
 try {

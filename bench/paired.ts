@@ -13,6 +13,8 @@ export interface Target {
   pid: number;
   headers: Record<string, string>;
   body: string;
+  /** Makes each request's body (never-seen documents); else `body` every time. */
+  bodies?: () => string;
 }
 
 export interface PairedRound {
@@ -31,6 +33,13 @@ async function load(target: Target, seconds: number, connections: number) {
     body: target.body,
     connections,
     duration: seconds,
+    ...(target.bodies
+      ? {
+          requests: [
+            { setupRequest: (request: autocannon.Request) => ({ ...request, body: target.bodies?.() }) },
+          ],
+        }
+      : {}),
   });
   const used = cpuMs(target.pid) - before;
   if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`errors against ${target.url}`);

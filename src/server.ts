@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AuditLog } from './audit/index.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
@@ -19,6 +18,7 @@ import { useAccessLog } from './plugins/use-access-log.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { useCallerAuthentication } from './plugins/use-caller-authentication.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useDisableIntrospection } from './plugins/use-disable-introspection.js';
 import { useDocumentLimits } from './plugins/use-document-limits.js';
 import { useErrorLogging } from './plugins/use-error-logging.js';
 import { useNoStore } from './plugins/use-no-store.js';
@@ -203,7 +203,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ...(config.trustedDocuments
         ? [useTrustedDocuments(config.trustedDocuments, { graphiql: config.graphiql })]
         : []),
-      useDisableIntrospection({ isDisabled: () => !config.introspection }),
+      useDisableIntrospection(!config.introspection),
       useCsrfPrevention(),
       ...useDocumentLimits(config.documentLimits, config.introspection),
       usePostForTokens(),
@@ -211,8 +211,6 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useReadiness(client, { sharing: () => rateLimits.sharing() }),
       useErrorLogging(logger),
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
-      // Last: a document reaches it only once every check above has passed.
-      hotPath.admission(),
       {
         onExecute: ({ args }: { args: { contextValue: object } }) => ({
           onExecuteDone: () => releaseRequest(args.contextValue),
@@ -221,5 +219,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     ],
   });
   const yogaListener = (req: IncomingMessage, res: ServerResponse) => void yoga.requestListener(req, res);
-  return Object.assign(yoga, { nodeListener: hotPath.listener(yogaListener) });
+  return Object.assign(yoga, {
+    nodeListener: hotPath.listener(yogaListener, (context) => yoga.getEnveloped(context)),
+  });
 }

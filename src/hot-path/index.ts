@@ -2,13 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type DocumentNode,
   type ExecutionResult,
+  execute,
   type GraphQLError,
   type GraphQLSchema,
   getOperationAST,
   type OperationDefinitionNode,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { maskError, type Plugin, processRegularResult } from 'graphql-yoga';
+import { maskError, processRegularResult } from 'graphql-yoga';
 import type { Authenticate } from '../auth/callers.js';
 import type { Caller, GraphQLObserver, HeaderReader, RequestLike } from '../domain/types.js';
 import { fixedFieldLogger, type Logger } from '../logger.js';
@@ -20,20 +21,21 @@ import { requestIdOf } from '../plugins/use-request-id.js';
 import { beginRequestTrace, endRequestTrace, traceOperation } from '../plugins/use-tracing.js';
 
 /**
- * The hot path: the gateway's one common request (a backend POSTing, as JSON, a document it has sent
- * before) answered straight from node:http, without yoga's Fetch API objects, envelop's hook chain or
- * a parse, a validation or a compilation, through the same parts yoga's path uses: caller
- * authentication, the context factory (limits, loaders, audit), graphql-jit's compiled query, the
- * error logging, yoga's own error masking and result serialization, request id, no-store, the access
- * log, the trace span and the GraphQL metrics.
+ * The hot path: the gateway's common request (a backend POSTing a GraphQL document as JSON) answered
+ * straight from node:http, without yoga's Fetch API objects or envelop's per-request hook chain,
+ * through the same parts yoga's path uses: caller authentication (first, before anything is parsed),
+ * yoga's own envelop `parse` and `validate` (so every plugin's parse and validate hooks run:
+ * graphql-armor's limits, the introspection and suggestion rules, the subscription refusal, and
+ * yoga's parse and validation caches), the context factory (limits, loaders, audit), graphql-js on a
+ * document's first run and graphql-jit from its second, the error logging, yoga's own error masking
+ * and result serialization, request id, no-store, the access log, the trace span and the GraphQL
+ * metrics. A document that passed is kept (bounded as yoga's parse cache), so its next run skips
+ * parsing and validation.
  *
- * Yoga admits documents (`admission()`): a document enters the hot path only after yoga has parsed,
- * validated (graphql-armor's limits, introspection and suggestion rules included) and begun to run
- * it, so every check that depends on the document alone has passed. Anything else, and anything in
- * doubt (another method, path, media type, an `Origin` header for CORS, `extensions` or a
- * `documentId`, a caller that fails authentication, a member-JWT or anonymous caller when trusted
- * documents are configured, a document not admitted, an operation name that names nothing), is
- * handed to yoga with its body as read: yoga answers it exactly as before.
+ * Anything else, and anything in doubt, is handed to yoga with its body as read, and yoga answers it
+ * exactly as before: another method, path or media type; an `Origin` header (CORS); `extensions` or
+ * a `documentId`; a caller that fails authentication; a member-JWT or anonymous caller when trusted
+ * documents are configured; a document yoga's envelop refuses; an operation name that names nothing.
  */
 export interface HotPathOptions {
   schema: GraphQLSchema;
@@ -55,16 +57,23 @@ export interface HotPathOptions {
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** What the hot path uses of yoga's envelop: its parse and validate, every plugin's hooks included. */
+export type Enveloped = (context: { request: RequestLike; params: Params }) => {
+  parse(source: string): DocumentNode;
+  validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[];
+  schema: GraphQLSchema;
+};
+
 export interface HotPath {
   /** A node:http listener: serves what it can, hands the rest to `yoga`. */
-  listener(yoga: NodeListener): NodeListener;
-  /** The yoga plugin that admits documents yoga has validated and is executing. */
-  admission(): Plugin;
+  listener(yoga: NodeListener, enveloped: Enveloped): NodeListener;
 }
 
 interface Prepared {
   operation: OperationDefinitionNode;
-  /** Compiled on the document's first run here (its second run in all); `null` if it cannot be. */
+  /** Runs so far: the first runs on graphql-js, the second compiles (graphql-jit). */
+  runs: number;
+  /** `null` if graphql-jit cannot compile it: then graphql-js runs it. */
   compiled?: CompiledQuery | null;
 }
 
@@ -115,7 +124,7 @@ class NodeRequest implements RequestLike {
   }
 }
 
-interface Params {
+export interface Params {
   query: string;
   variables?: Record<string, unknown> | null;
   operationName?: string | null;
@@ -143,21 +152,37 @@ export function createHotPath(options: HotPathOptions): HotPath {
   // Same bounds as yoga's parse cache: a few small documents sent again and again.
   const admitted = boundedDocumentCache<Admitted>();
 
-  function prepare(text: string, operationName: string | undefined): Prepared | null | undefined {
-    const entry = admitted.get(text);
-    if (!entry) return undefined;
+  /**
+   * The document of `text`, parsed and validated by yoga's envelop (graphql-armor's limits, the
+   * introspection and suggestion rules, the subscription refusal: every plugin's parse and validate
+   * hooks, and yoga's parse and validation caches), kept for the next run; `undefined` when yoga
+   * would refuse it, to let yoga say why.
+   */
+  function admit(text: string, enveloped: ReturnType<Enveloped>): Admitted | undefined {
+    let entry = admitted.get(text);
+    if (entry) return entry;
+    let document: DocumentNode;
+    try {
+      // A plugin may refuse by throwing (graphql-armor's depth limit does) as well as by returning errors.
+      document = enveloped.parse(text);
+      if (enveloped.validate(enveloped.schema, document).length > 0) return undefined;
+    } catch {
+      return undefined;
+    }
+    entry = { document, operations: new Map() };
+    admitted.set(text, entry);
+    return entry;
+  }
+
+  function prepare(entry: Admitted, operationName: string | undefined): Prepared | null {
     const key = operationName ?? '';
     let prepared = entry.operations.get(key);
     if (prepared === undefined) {
       const operation = getOperationAST(entry.document, operationName);
-      prepared = operation && operation.operation !== 'subscription' ? { operation } : null;
+      prepared = operation && operation.operation !== 'subscription' ? { operation, runs: 0 } : null;
       entry.operations.set(key, prepared);
     }
-    if (prepared && prepared.compiled === undefined) {
-      const compiled = compileQuery(schema, entry.document, operationName);
-      prepared.compiled = isCompiledQuery(compiled) ? compiled : null;
-    }
-    return prepared?.compiled ? prepared : null;
+    return prepared;
   }
 
   function eligible(req: IncomingMessage): boolean {
@@ -178,6 +203,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     body: Buffer,
     started: number,
     handOver: () => void,
+    enveloped: Enveloped,
   ): Promise<void> {
     let params: unknown;
     try {
@@ -187,9 +213,8 @@ export function createHotPath(options: HotPathOptions): HotPath {
     }
     if (!plainParams(params)) return handOver();
     const operationName = params.operationName ?? undefined;
-    const prepared = prepare(params.query, operationName);
-    if (!prepared?.compiled) return handOver();
     const request = new NodeRequest(req);
+    // Authenticated before anything is parsed, as on yoga's path.
     let caller: Caller;
     try {
       caller = await options.authenticate(request.headers, req.socket.remoteAddress);
@@ -197,12 +222,22 @@ export function createHotPath(options: HotPathOptions): HotPath {
       return handOver(); // yoga answers 401 or 503 as it always has
     }
     if (options.backendsOnly && caller.kind !== 'backend' && !options.openAccess) return handOver();
+    const entry = admit(params.query, enveloped({ request, params }));
+    const prepared = entry && prepare(entry, operationName);
+    if (!entry || !prepared) return handOver();
+    // graphql-jit pays for itself only on a document that runs again: compiled on its second run.
+    prepared.runs += 1;
+    if (prepared.runs >= 2 && prepared.compiled === undefined) {
+      const compiled = compileQuery(schema, entry.document, operationName);
+      prepared.compiled = isCompiledQuery(compiled) ? compiled : null;
+    }
 
     rememberCaller(request, caller, options.openAccess);
     const requestId = requestIdOf(request);
     beginAccessRecord(request, started);
     beginRequestTrace(request);
     const { operation, compiled } = prepared;
+    const { document } = entry;
     noteOperationName(request, operation.name?.value);
     traceOperation(request, operation);
     graphql?.executed(operation.operation);
@@ -211,7 +246,15 @@ export function createHotPath(options: HotPathOptions): HotPath {
     try {
       const contextValue = { ...(await options.context({ request })), request, params };
       try {
-        result = await compiled.query(undefined, contextValue, params.variables ?? {});
+        result = compiled
+          ? await compiled.query(undefined, contextValue, params.variables ?? {})
+          : await execute({
+              schema,
+              document,
+              contextValue,
+              variableValues: params.variables ?? {},
+              operationName,
+            });
       } finally {
         options.release(contextValue);
       }
@@ -251,7 +294,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
   }
 
   return {
-    listener(yoga) {
+    listener(yoga, enveloped) {
       return (req, res) => {
         if (!eligible(req)) return yoga(req, res);
         const started = performance.now();
@@ -266,7 +309,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
             (req as IncomingMessage & { body?: Buffer }).body = body;
             yoga(req, res);
           };
-          serve(req, res, body, started, handOver).catch((error: unknown) => {
+          serve(req, res, body, started, handOver, enveloped).catch((error: unknown) => {
             logger.error(
               { err: { name: (error as Error).name, message: (error as Error).message } },
               'hot path failed',
@@ -275,19 +318,6 @@ export function createHotPath(options: HotPathOptions): HotPath {
             res.end();
           });
         });
-      };
-    },
-    admission() {
-      return {
-        onExecute({ args }) {
-          const { params, request } = args.contextValue as {
-            params?: { query?: unknown };
-            request?: Request;
-          };
-          if (request?.method !== 'POST' || typeof params?.query !== 'string') return;
-          if (!admitted.has(params.query))
-            admitted.set(params.query, { document: args.document, operations: new Map() });
-        },
       };
     },
   };

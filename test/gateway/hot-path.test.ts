@@ -58,7 +58,13 @@ async function send(server: Server, body: string, headers: Record<string, string
     picked[name] = response.headers.get(name);
   }
   picked['x-request-id'] = response.headers.get('x-request-id') === null ? null : '<present>';
-  return { status: response.status, headers: picked, body: normalise(JSON.parse(text)) };
+  let parsed: unknown;
+  try {
+    parsed = normalise(JSON.parse(text));
+  } catch {
+    parsed = { notJson: text };
+  }
+  return { status: response.status, headers: picked, body: parsed };
 }
 
 async function servedCount(): Promise<number> {
@@ -69,20 +75,26 @@ async function servedCount(): Promise<number> {
   return Number(line?.split(' ')[1]);
 }
 
-/** Sends `body` to the hot listener until the hot path serves it (the first run admits it), then to yoga's. */
+/**
+ * Sends `body` twice to the hot listener and twice to yoga's, alternately: the first runs of a
+ * document (the hot path runs it on graphql-js, yoga on its executor) and the second (both on
+ * graphql-jit) must answer alike. `served`: how many of the hot listener's two the hot path served.
+ */
 async function compare(body: string, headers: Record<string, string> = {}) {
-  await send(hot, body, headers); // yoga runs and admits the document
   const before = await servedCount();
+  const firstHot = await send(hot, body, headers);
+  const firstYoga = await send(yoga, body, headers);
   const fromHot = await send(hot, body, headers);
-  const served = (await servedCount()) - before;
   const fromYoga = await send(yoga, body, headers);
+  const served = (await servedCount()) - before;
+  expect(firstHot).toEqual(firstYoga);
   return { fromHot, fromYoga, served };
 }
 
 beforeAll(async () => {
   stack = await startStack({
     metrics: true,
-    gateway: { openAccess: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
+    gateway: { openAccess: false, introspection: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
   });
   hot = await listen(stack.gateway.nodeListener);
   yoga = await listen((req, res) => void stack.gateway.requestListener(req, res));
@@ -97,7 +109,7 @@ afterAll(async () => {
 describe('the hot path answers as yoga does', () => {
   it('serves a repeated token request with the same status, headers and body', async () => {
     const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query: tokenQuery }));
-    expect(served).toBe(1);
+    expect(served).toBe(2);
     expect(fromHot).toEqual(fromYoga);
     expect(fromHot.status).toBe(200);
     expect(fromHot.headers).toEqual({
@@ -129,7 +141,7 @@ describe('the hot path answers as yoga does', () => {
     ['application/graphql-response+json', { accept: 'application/graphql-response+json' }],
   ])('answers in the media type yoga picks for %s', async (_name, headers) => {
     const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query: tokenQuery }), headers);
-    expect(served).toBe(1);
+    expect(served).toBe(2);
     expect(fromHot).toEqual(fromYoga);
   });
 
@@ -143,7 +155,7 @@ describe('the hot path answers as yoga does', () => {
     ]) {
       for (const accept of ['application/json', 'application/graphql-response+json']) {
         const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query, variables }), { accept });
-        expect(served).toBe(1);
+        expect(served).toBe(2);
         expect(fromHot).toEqual(fromYoga);
       }
     }
@@ -161,7 +173,7 @@ describe('the hot path answers as yoga does', () => {
   it('picks the operation operationName names; a name that names none goes to yoga', async () => {
     const query = `query A { memberToken(by: EMAIL, value: "ada@example.com") { __typename } } query B { memberToken(by: ID, value: "999999") { ${memberTokenFields} } }`;
     const b = await compare(JSON.stringify({ query, operationName: 'B' }));
-    expect(b.served).toBe(1);
+    expect(b.served).toBe(2);
     expect(b.fromHot).toEqual(b.fromYoga);
     expect(b.fromHot.body).toEqual({
       data: {
@@ -182,13 +194,48 @@ describe('the hot path answers as yoga does', () => {
       ['an Origin header (CORS is yoga’s)', body, { origin: 'https://app.example.com' }],
       ['extensions', JSON.stringify({ query: tokenQuery, extensions: { a: 1 } }), {}],
       ['a document yoga refuses', JSON.stringify({ query: '{ memberToken { nope } }' }), {}],
+      // graphql-armor's limits, introspection off and hidden suggestions: yoga's envelop refuses
+      // them for the hot path too, which hands them to yoga to say so.
+      [
+        'too deep',
+        JSON.stringify({
+          query:
+            '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { ... on MemberToken { accessToken } } } } } } } } } } } } }',
+        }),
+        {},
+      ],
+      [
+        'too many aliases',
+        JSON.stringify({
+          query: `{ ${Array.from({ length: 51 }, (_, i) => `a${i}: memberToken(by: ID, value: "1") { __typename }`).join(' ')} }`,
+        }),
+        {},
+      ],
+      ['too many tokens', JSON.stringify({ query: `{ ${'__typename '.repeat(2001)}}` }), {}],
+      [
+        'too many directives',
+        JSON.stringify({ query: `{ __typename ${'@include(if: true) '.repeat(11)}}` }),
+        {},
+      ],
+      ['introspection while it is off', JSON.stringify({ query: '{ __schema { queryType { name } } }' }), {}],
+      [
+        'a misspelt field (no suggestion)',
+        JSON.stringify({ query: '{ memberTokn(by: EMAIL, value: "a@b.c") { __typename } }' }),
+        {},
+      ],
+      ['a subscription', JSON.stringify({ query: 'subscription { memberToken }' }), {}],
       ['text/plain', body, { 'content-type': 'text/plain' }],
     ];
+    const statuses: Record<string, number> = {};
     for (const [name, sent, headers] of cases) {
       const { fromHot, fromYoga, served } = await compare(sent, headers);
       expect({ name, served }).toEqual({ name, served: 0 });
       expect({ name, ...fromHot }).toEqual({ name, ...fromYoga });
+      statuses[name] = fromHot.status;
     }
+    // Every one of them is refused (none executed): 4xx, or yoga's 200 with errors for application/json.
+    for (const [name, status] of Object.entries(statuses))
+      expect({ name, ok: status >= 400 || status === 200 }).toEqual({ name, ok: true });
   });
 
   it('writes the access log line and audit event yoga’s path writes', async () => {
@@ -248,7 +295,12 @@ describe('an unexpected error on the hot path', () => {
 
   it('is masked and logged with the request id, as on yoga’s path', async () => {
     const body = JSON.stringify({ query: tokenQuery });
-    await send(faultyHot, body);
+    // First runs (graphql-js, yoga's executor) keep the error's location; compiled runs do not.
+    const firstHot = await send(faultyHot, body);
+    expect(firstHot).toEqual(await send(faultyYoga, body));
+    expect(firstHot.body).toMatchObject({
+      errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }] }],
+    });
     faulty.logLines.length = 0;
     const fromHot = await send(faultyHot, body, { 'x-request-id': 'hot-fault-1' });
     const fromYoga = await send(faultyYoga, body);
@@ -268,5 +320,50 @@ describe('an unexpected error on the hot path', () => {
       .map((line) => JSON.parse(line))
       .find((line) => line.msg === 'unexpected error');
     expect(logged).toMatchObject({ requestId: 'hot-fault-1', path: 'memberToken', err: { name: 'Error' } });
+  });
+});
+
+describe('what the hot path does not run', () => {
+  it('is only the HTTP hooks it replaces: a new one must be weighed for the hot path', () => {
+    // The hot path runs yoga's parse and validate (every plugin's onParse and onValidate) but none
+    // of the HTTP hooks. Each plugin that has one is accounted for in src/hot-path/index.ts:
+    // request guards, body limit, CSRF (the hot path takes only POSTs of JSON with a length),
+    // caller authentication (done there), trusted documents (backends only there), readiness and
+    // health (other paths), GraphiQL (GET), request id, no-store, tracing, access log, metrics (done
+    // there), and yoga's own (request parser, result processors, CORS, batching limit, parameter
+    // checks, GET mutation prevention, health and landing pages). A plugin keeping per-request state
+    // in one of these hooks that parse or validate reads would be skipped there: the old
+    // introspection switch did, and let introspection through.
+    const plugins = (stack.gateway as unknown as { plugins: Record<string, unknown>[] }).plugins;
+    const httpHooks = ['onRequest', 'onRequestParse', 'onParams', 'onResponse', 'onResultProcess'];
+    const signatures = plugins
+      .filter((plugin) => typeof plugin === 'object' && plugin !== null)
+      .map((plugin) => httpHooks.filter((hook) => hook in plugin).join('+'))
+      .filter((hooks) => hooks !== '');
+    // The inventory as it stands (yoga's own plugins included, in yoga's order); when it changes,
+    // weigh the plugin that changed it against the hot path, then update the list.
+    expect(signatures).toEqual([
+      'onRequest',
+      'onRequest',
+      'onRequestParse',
+      'onRequestParse',
+      'onRequestParse',
+      'onRequestParse',
+      'onResultProcess',
+      'onResponse',
+      'onResponse',
+      'onRequest+onResponse',
+      'onRequest+onResponse',
+      'onRequestParse',
+      'onRequestParse',
+      'onRequestParse',
+      'onRequestParse',
+      'onRequest',
+      'onRequest+onResponse+onResultProcess',
+      'onRequestParse',
+      'onParams',
+      'onRequest',
+      'onRequestParse',
+    ]);
   });
 });
