@@ -33,6 +33,7 @@ async function gateway(script: string, upstream: string) {
   const child = launchClean(
     script,
     {
+      NODE_ENV: 'production',
       CIRCLE_APP_TOKEN: appToken,
       CIRCLE_BASE_URL: upstream,
       PORT: '0',

@@ -40,6 +40,7 @@ async function start(upstream: string, on: boolean): Promise<Gateway> {
   const gateway = launch(
     'dist/main.js',
     {
+      NODE_ENV: 'production',
       CIRCLE_APP_TOKEN: appToken,
       CIRCLE_BASE_URL: upstream,
       PORT: '0',

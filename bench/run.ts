@@ -124,7 +124,9 @@ try {
   const upstream = await start('bench/peers/upstream.mjs', {});
   const setLatency = (ms: number) =>
     fetch(`${upstream.url}/__latency`, { method: 'POST', body: String(ms) }).then((r) => r.text());
-  const peerEnv = { UPSTREAM: upstream.url, UPSTREAM_CONNECTIONS: '64' };
+  // Production mode for every server (the gateway's image sets it; Apollo Server and graphql-js
+  // drop development-only checks under it).
+  const peerEnv = { UPSTREAM: upstream.url, UPSTREAM_CONNECTIONS: '64', NODE_ENV: 'production' };
   const all: {
     name: string;
     script: string;
@@ -138,6 +140,7 @@ try {
       name: 'this gateway',
       script: 'dist/main.js',
       env: {
+        NODE_ENV: 'production',
         CIRCLE_APP_TOKEN: appToken,
         CIRCLE_BASE_URL: upstream.url,
         PORT: '0',
