@@ -5,7 +5,9 @@
  * on one fake of Circle, loaded at the same time in paired rounds (bench/paired.ts): the way to see
  * whether a change pays for itself on a machine whose rounds move by ±25 %. BENCH_ROUNDS (default
  * 7), BENCH_DURATION (s, default 5), BENCH_LATENCY (ms, default 0), BENCH_UNIQUE=1 for never-seen
- * documents (a fresh alias per request) instead of one repeated document.
+ * documents (a fresh alias per request) instead of one repeated document. BENCH_BASELINE_ENV
+ * and BENCH_ENV (`NAME=value,…`) set variables for the baseline and for this checkout: the same
+ * checkout against itself with one setting changed is `npm run bench:ab -- .` with them.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,7 +31,17 @@ let unique = 0;
 const uniqueBody = () => body.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`);
 const launched: Launched[] = [];
 
-async function gateway(script: string, upstream: string) {
+const envOf = (list: string | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (list ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+const baselineEnv = envOf(process.env.BENCH_BASELINE_ENV);
+const currentEnv = envOf(process.env.BENCH_ENV);
+
+async function gateway(script: string, upstream: string, extra: Record<string, string> = {}) {
   const child = launchClean(
     script,
     {
@@ -43,6 +55,7 @@ async function gateway(script: string, upstream: string) {
       RATE_LIMIT_PER_CALLER: '1000000',
       RATE_LIMIT_PER_MEMBER: '1000000',
       CIRCLE_REQUEST_BUDGET: '1000000',
+      ...extra,
     },
     /listening at (http:\/\/\S+\/graphql)/,
   );
@@ -67,10 +80,12 @@ try {
   launched.push(upstream);
   const upstreamUrl = String((await upstream.match)[1]);
   await fetch(`${upstreamUrl}/__latency`, { method: 'POST', body: process.env.BENCH_LATENCY ?? '0' });
-  const base = await gateway(join(baseline, 'dist/main.js'), upstreamUrl);
-  const current = await gateway('dist/main.js', upstreamUrl);
+  const base = await gateway(join(baseline, 'dist/main.js'), upstreamUrl, baselineEnv);
+  const current = await gateway('dist/main.js', upstreamUrl, currentEnv);
   const rows = await pairedRounds(base, current, rounds, duration);
-  console.log(`baseline: ${baseline}; ${rounds} paired rounds of ${duration} s, 16 connections each`);
+  console.log(
+    `baseline: ${baseline} ${JSON.stringify(baselineEnv)}; ${rounds} paired rounds of ${duration} s, 16 connections each`,
+  );
   console.log(report(rows, ['baseline', 'this checkout']));
 } finally {
   for (const child of launched) child.child.kill('SIGKILL');

@@ -18,8 +18,8 @@ export interface Target {
 }
 
 export interface PairedRound {
-  a: { rps: number; cpuPer1000: number };
-  b: { rps: number; cpuPer1000: number };
+  a: { rps: number; cpuPer1000: number; p99: number };
+  b: { rps: number; cpuPer1000: number; p99: number };
   /** b's CPU per operation over a's. */
   ratio: number;
 }
@@ -43,7 +43,11 @@ async function load(target: Target, seconds: number, connections: number) {
   });
   const used = cpuMs(target.pid) - before;
   if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`errors against ${target.url}`);
-  return { rps: result.requests.total / seconds, cpuPer1000: (used / result.requests.total) * 1000 };
+  return {
+    rps: result.requests.total / seconds,
+    cpuPer1000: (used / result.requests.total) * 1000,
+    p99: result.latency.p99,
+  };
 }
 
 /** A 2 s warm-up of both, then `rounds` paired rounds of `seconds`, `connections` per target. */
@@ -69,11 +73,11 @@ const median = (values: number[]) =>
 /** The rounds as a Markdown table, then the median ratio and its range. */
 export function report(rounds: PairedRound[], names: [string, string], aim?: string): string {
   const lines = [
-    `| round | ${names[0]}: req/s, CPU ms per 1000 operations | ${names[1]}: req/s, CPU ms per 1000 | ${names[1]} / ${names[0]} |`,
+    `| round | ${names[0]}: req/s, CPU ms per 1000 operations, p99 ms | ${names[1]}: req/s, CPU ms per 1000, p99 ms | ${names[1]} / ${names[0]}, CPU |`,
     '|---|---|---|---|',
     ...rounds.map(
       (r, i) =>
-        `| ${i + 1} | ${Math.round(r.a.rps)}, ${Math.round(r.a.cpuPer1000)} | ${Math.round(r.b.rps)}, ${Math.round(r.b.cpuPer1000)} | ${r.ratio.toFixed(3)} |`,
+        `| ${i + 1} | ${Math.round(r.a.rps)}, ${Math.round(r.a.cpuPer1000)}, ${r.a.p99} | ${Math.round(r.b.rps)}, ${Math.round(r.b.cpuPer1000)}, ${r.b.p99} | ${r.ratio.toFixed(3)} |`,
     ),
   ];
   const ratios = rounds.map((r) => r.ratio);
