@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import {
   createRemoteJWKSet,
@@ -29,7 +29,8 @@ export class AuthUnavailableError extends Error {
   }
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+// One-shot hashing (node:crypto `hash`): half the time of a Hash object, once per request.
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 /** Accepted JWT algorithms: the shared secret is HS256 only; a JWKS may hold RSA, EC or Ed keys. */
 const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -106,7 +107,7 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
     const emailVerified = payload.email_verified !== false && payload.email_verified !== 'false';
     return {
       kind: 'member',
-      key: `jwt:${createHash('sha256').update(`${payload.iss}|${payload.sub}`).digest('base64url').slice(0, 22)}`,
+      key: `jwt:${hash('sha256', `${payload.iss}|${payload.sub}`, 'base64url').slice(0, 22)}`,
       ...(typeof email === 'string' && emailVerified ? { email } : {}),
       ...(typeof ssoId === 'string' && ssoId !== '' ? { ssoId } : {}),
       ...(typeof memberId === 'number' && Number.isSafeInteger(memberId) && memberId > 0
