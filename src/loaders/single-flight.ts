@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Joins concurrent calls with the same key into one: the first claims the key and runs the work,
@@ -64,7 +64,7 @@ export interface SharedFlights {
   publish(key: string, outcome: string): Promise<void>;
 }
 
-/** A SHA-256 of a token, for use as a map key. */
+/** A SHA-256 of a token, for use as a map key (one-shot: half the time of a Hash object). */
 export function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
