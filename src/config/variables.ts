@@ -347,7 +347,8 @@ export const variables = {
     schema: integer(1, 1024).default(64),
     expected: 'an integer from 1 to 1024',
     shownDefault: '`64`',
-    meaning: 'keep-alive sockets to Circle',
+    meaning:
+      "keep-alive sockets to Circle, opened as needed: 64 carry 1280 calls a second at 50 ms, more than a burst of Circle's whole budget needs, so the budget, not the pool, holds calls back; calls beyond wait in the pool's queue, within `UPSTREAM_TIMEOUT_MS`",
   },
   UPSTREAM_TIMEOUT_MS: {
     section: upstream,
