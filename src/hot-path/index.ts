@@ -96,13 +96,44 @@ const jsonTypes = new Set([
   'application/json; charset=utf-8',
   'application/json;charset=utf-8',
 ]);
-// The media type yoga answers for each Accept header served here (its result processors' order).
-const answeredAs: Record<string, string> = {
-  '': 'application/json',
-  '*/*': 'application/json',
-  'application/json': 'application/json',
-  'application/graphql-response+json': 'application/graphql-response+json',
+const regularTypes = ['application/graphql-response+json', 'application/json'];
+const matches = (type: string, asked: string) => {
+  const [pre, suf] = type.split('/');
+  const [askedPre, askedSuf] = asked.split('/');
+  return (askedPre === '*' || askedPre === pre) && (askedSuf === '*' || askedSuf === suf);
 };
+
+/**
+ * The media type yoga answers a single result in for an Accept header, decided as yoga decides
+ * (graphql-yoga's use-result-processor and accept.js): parameters other than a charset are ignored,
+ * a charset other than utf-8 drops the range, and the first range that JSON matches wins, in
+ * `application/json` when both JSON types match it. `undefined` when yoga would not answer in JSON
+ * (406, or a stream): the hot path then leaves the request to yoga.
+ */
+function answeredMediaType(accept: string | undefined): string | undefined {
+  const ranges = (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',');
+  for (const range of ranges) {
+    const [type, ...params] = range.split(';');
+    const charset = params.find((param) => param.includes('charset=')) ?? 'charset=utf-8';
+    if (type === undefined || charset !== 'charset=utf-8') continue;
+    let answered: string | undefined;
+    for (const candidate of regularTypes) if (matches(candidate, type)) answered = candidate;
+    if (answered) return answered;
+  }
+  return undefined;
+}
+
+/** `answeredMediaType`, remembered for the few Accept headers clients send. */
+const acceptCache = new Map<string, string | null>();
+function mediaTypeFor(accept: string | undefined): string | undefined {
+  const key = accept ?? '';
+  let type = acceptCache.get(key);
+  if (type === undefined) {
+    type = answeredMediaType(accept) ?? null;
+    if (acceptCache.size < 100) acceptCache.set(key, type);
+  }
+  return type ?? undefined;
+}
 
 /** node:http's headers as the gateway's records read them. */
 class NodeHeaders implements HeaderReader {
@@ -190,7 +221,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     const { headers } = req;
     if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined) return false;
     if (!jsonTypes.has((headers['content-type'] ?? '').toLowerCase())) return false;
-    if (answeredAs[headers.accept ?? ''] === undefined) return false;
+    if (mediaTypeFor(headers.accept) === undefined) return false;
     const length = headers['content-length'];
     if (length === undefined || !/^\d{1,9}$/.test(length)) return false;
     const bytes = Number(length);
@@ -276,7 +307,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
       } as ExecutionResult;
       graphql?.errorResult(operation.operation, 'execute');
     }
-    const mediaType = answeredAs[req.headers.accept ?? ''] as string;
+    const mediaType = mediaTypeFor(req.headers.accept) as string;
     const answer = processRegularResult(result, answerApi, mediaType) as unknown as Answer;
     const status = answer.init.status ?? 200;
     const headers: Record<string, string | number> = {};

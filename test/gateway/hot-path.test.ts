@@ -139,6 +139,22 @@ describe('the hot path answers as yoga does', () => {
     ['*/*', { accept: '*/*' }],
     ['application/json', { accept: 'application/json' }],
     ['application/graphql-response+json', { accept: 'application/graphql-response+json' }],
+    // What the clients of docs/frontend.md send, and a few more.
+    ["Apollo Client's", { accept: 'application/graphql-response+json,application/json;q=0.9' }],
+    [
+      "urql's",
+      {
+        accept:
+          'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed',
+      },
+    ],
+    ["graphql-request's", { accept: 'application/graphql-response+json, application/json' }],
+    ['application/*', { accept: 'application/*' }],
+    ['text/html first', { accept: 'text/html, application/json;q=0.5' }],
+    [
+      'a charset other than utf-8 first',
+      { accept: 'application/json; charset=iso-8859-1, application/graphql-response+json' },
+    ],
   ])('answers in the media type yoga picks for %s', async (_name, headers) => {
     const { fromHot, fromYoga, served } = await compare(JSON.stringify({ query: tokenQuery }), headers);
     expect(served).toBe(2);
@@ -225,6 +241,8 @@ describe('the hot path answers as yoga does', () => {
       ],
       ['a subscription', JSON.stringify({ query: 'subscription { memberToken }' }), {}],
       ['text/plain', body, { 'content-type': 'text/plain' }],
+      ['an Accept without JSON', body, { accept: 'text/event-stream' }],
+      ['an Accept with only another charset', body, { accept: 'application/json; charset=iso-8859-1' }],
     ];
     const statuses: Record<string, number> = {};
     for (const [name, sent, headers] of cases) {
