@@ -11,7 +11,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildDist, type Launched, launchClean } from './launch.js';
+import {
+  benchApiKey,
+  benchAppToken,
+  benchGatewayEnv,
+  buildDist,
+  type Launched,
+  launchClean,
+  memberTokenDocument,
+} from './launch.js';
 import { pairedRounds, report } from './paired.js';
 
 const baseline = process.argv[2] ? resolve(process.argv[2]) : undefined;
@@ -21,12 +29,7 @@ if (!baseline || !existsSync(join(baseline, 'dist/main.js'))) {
 }
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
-const appToken = 'bench-app-token-0123456789';
-const apiKey = 'bench-api-key-0123456789abcdef';
-const body = JSON.stringify({
-  query:
-    '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }',
-});
+const body = JSON.stringify({ query: memberTokenDocument });
 let unique = 0;
 const uniqueBody = () => body.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`);
 const launched: Launched[] = [];
@@ -45,16 +48,7 @@ async function gateway(script: string, upstream: string, extra: Record<string, s
   const child = launchClean(
     script,
     {
-      NODE_ENV: 'production',
-      CIRCLE_APP_TOKEN: appToken,
-      CIRCLE_BASE_URL: upstream,
-      PORT: '0',
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'warn',
-      GATEWAY_API_KEYS: `bench:${apiKey}`,
-      RATE_LIMIT_PER_CALLER: '1000000',
-      RATE_LIMIT_PER_MEMBER: '1000000',
-      CIRCLE_REQUEST_BUDGET: '1000000',
+      ...benchGatewayEnv(upstream),
       ...extra,
     },
     /listening at (http:\/\/\S+\/graphql)/,
@@ -64,7 +58,7 @@ async function gateway(script: string, upstream: string, extra: Record<string, s
   return {
     url,
     pid: child.child.pid as number,
-    headers: { 'x-api-key': apiKey },
+    headers: { 'x-api-key': benchApiKey },
     body,
     ...(process.env.BENCH_UNIQUE === '1' ? { bodies: uniqueBody } : {}),
   };
@@ -74,7 +68,7 @@ try {
   buildDist();
   const upstream = launchClean(
     'bench/peers/upstream.mjs',
-    { BENCH_APP_TOKEN: appToken },
+    { BENCH_APP_TOKEN: benchAppToken },
     /listening at (\S+)/,
   );
   launched.push(upstream);

@@ -66,3 +66,30 @@ export async function buildAndStartSandbox(
   );
   return { sandbox, sandboxUrl: String((await sandbox.match)[1]) };
 }
+
+/** The app token the benches' fake of Circle accepts, and the API key their gateways know. */
+export const benchAppToken = 'bench-app-token-0123456789';
+export const benchApiKey = 'bench-api-key-0123456789abcdef';
+
+/** The operation every bench sends: a member token by email, every field. */
+export const memberTokenDocument =
+  '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }';
+
+/**
+ * The gateway as the benches measure it, on `upstream`: production mode, API-key authentication,
+ * every limit on and counted but set high enough not to fire, metrics served, the access log at warn.
+ */
+export function benchGatewayEnv(upstream: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    CIRCLE_APP_TOKEN: benchAppToken,
+    CIRCLE_BASE_URL: upstream,
+    PORT: '0',
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+    GATEWAY_API_KEYS: `bench:${benchApiKey}`,
+    RATE_LIMIT_PER_CALLER: '1000000',
+    RATE_LIMIT_PER_MEMBER: '1000000',
+    CIRCLE_REQUEST_BUDGET: '1000000',
+  };
+}

@@ -13,13 +13,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDist, type Launched, launchClean as launch } from './launch.js';
+import {
+  benchApiKey,
+  benchAppToken,
+  benchGatewayEnv,
+  buildDist,
+  type Launched,
+  launchClean as launch,
+} from './launch.js';
 import { pairedRounds, report } from './paired.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
-const appToken = 'observability-bench-app-token';
-const apiKey = 'observability-bench-api-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
 const parts = (process.env.BENCH_OBSERVABILITY ?? 'metrics,access,audit').split(',');
 const launched: Launched[] = [];
@@ -40,14 +45,7 @@ async function start(upstream: string, on: boolean): Promise<Gateway> {
   const gateway = launch(
     'dist/main.js',
     {
-      NODE_ENV: 'production',
-      CIRCLE_APP_TOKEN: appToken,
-      CIRCLE_BASE_URL: upstream,
-      PORT: '0',
-      GATEWAY_API_KEYS: `bench:${apiKey}`,
-      RATE_LIMIT_PER_CALLER: '1000000',
-      RATE_LIMIT_PER_MEMBER: '1000000',
-      CIRCLE_REQUEST_BUDGET: '1000000',
+      ...benchGatewayEnv(upstream),
       METRICS_PORT: metricsOn ? '0' : 'off',
       LOG_LEVEL: on && parts.includes('access') ? 'info' : 'warn',
       AUDIT_LOG_FILE: on && parts.includes('audit') ? join(dir, 'audit.jsonl') : '/dev/null',
@@ -72,14 +70,19 @@ try {
   buildDist();
   const upstream = launch(
     'bench/peers/upstream.mjs',
-    { BENCH_APP_TOKEN: appToken },
+    { BENCH_APP_TOKEN: benchAppToken },
     /listening at (http:\/\/\S+)/,
   );
   launched.push(upstream);
   const upstreamUrl = String((await upstream.match)[1]);
   const off = await start(upstreamUrl, false);
   const on = await start(upstreamUrl, true);
-  const target = (g: Gateway) => ({ url: g.url, pid: g.pid, headers: { 'x-api-key': apiKey }, body: query });
+  const target = (g: Gateway) => ({
+    url: g.url,
+    pid: g.pid,
+    headers: { 'x-api-key': benchApiKey },
+    body: query,
+  });
   const rows = await pairedRounds(target(off), target(on), rounds, duration);
   clearInterval(on.scraper);
   console.log(

@@ -15,7 +15,16 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { buildDist, cpuMs, type Launched, launchClean } from './launch.js';
+import {
+  benchApiKey,
+  benchAppToken,
+  benchGatewayEnv,
+  buildDist,
+  cpuMs,
+  type Launched,
+  launchClean,
+  memberTokenDocument,
+} from './launch.js';
 
 if (process.argv.includes('--redis')) {
   await import('./replicas.js');
@@ -27,12 +36,14 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const latencies = (process.env.BENCH_LATENCIES ?? '0,5,50').split(',').map(Number);
 const only = process.env.BENCH_SERVERS?.split(',');
-const appToken = 'bench-app-token-0123456789';
-const apiKey = 'bench-api-key-0123456789abcdef';
 const launched: Launched[] = [];
 
 function start(script: string, env: Record<string, string>): Promise<{ launched: Launched; url: string }> {
-  const child = launchClean(script, { BENCH_APP_TOKEN: appToken, ...env }, /listening at (http:\/\/\S+)/);
+  const child = launchClean(
+    script,
+    { BENCH_APP_TOKEN: benchAppToken, ...env },
+    /listening at (http:\/\/\S+)/,
+  );
   launched.push(child);
   return child.match.then((match) => ({ launched: child, url: String(match[1]) }));
 }
@@ -45,8 +56,7 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
-const document =
-  '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }';
+const document = memberTokenDocument;
 const body = JSON.stringify({ query: document });
 let unique = 0;
 /** The same operation under a name no request has used: a document no cache has seen. */
@@ -139,20 +149,8 @@ try {
     {
       name: 'this gateway',
       script: 'dist/main.js',
-      env: {
-        NODE_ENV: 'production',
-        CIRCLE_APP_TOKEN: appToken,
-        CIRCLE_BASE_URL: upstream.url,
-        PORT: '0',
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
-        GATEWAY_API_KEYS: `bench:${apiKey}`,
-        // Every limit on, set high enough not to fire.
-        RATE_LIMIT_PER_CALLER: '1000000',
-        RATE_LIMIT_PER_MEMBER: '1000000',
-        CIRCLE_REQUEST_BUDGET: '1000000',
-      },
-      headers: { 'x-api-key': apiKey },
+      env: benchGatewayEnv(upstream.url),
+      headers: { 'x-api-key': benchApiKey },
     },
   ];
   const servers: Server[] = [];
