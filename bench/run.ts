@@ -163,7 +163,7 @@ try {
   process.stdout.write(
     `${servers.length} servers; at each upstream latency ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections; medians\n`,
   );
-  const widths = [34, 8, 9, 7, 7, 8, 7];
+  const widths = [36, 8, 9, 7, 7, 8, 7];
   const summary: string[] = [];
   for (const latency of latencies) {
     await setLatency(latency);
@@ -229,8 +229,26 @@ try {
   await setLatency(0);
   process.stdout.write('\nnever-seen documents (a fresh alias per request), upstream latency 0 ms\n');
   process.stdout.write(row(['server', 'req/s', 'CPU/1000', 'p50 ms', 'p99 ms', 'RSS MiB', 'errors'], widths));
-  for (const server of servers.filter((s) => !s.name.startsWith('direct'))) {
+  // The same gateway with graphql-jit off (GRAPHQL_JIT=false): what these documents cost on plain
+  // graphql-js, since a document is compiled only on its second run.
+  const unique: Server[] = servers.filter((s) => !s.name.startsWith('direct'));
+  const gatewayServer = servers.find((s) => s.name === 'this gateway');
+  if (gatewayServer) {
+    const plain = await start('dist/main.js', { ...benchGatewayEnv(upstream.url), GRAPHQL_JIT: 'false' });
+    const server = {
+      name: 'this gateway, GRAPHQL_JIT=false',
+      url: plain.url,
+      pid: plain.launched.child.pid as number,
+      headers: gatewayServer.headers,
+    };
+    await check(server);
+    await load(server, 2);
+    unique.push(server);
+  }
+  const uniqueCpu = new Map<string, number>();
+  for (const server of unique) {
     const r = await load(server, duration, true);
+    uniqueCpu.set(server.name, r.cpuPer1000);
     process.stdout.write(
       row(
         [server.name, r.rps.toFixed(0), r.cpuPer1000.toFixed(0), r.p50, r.p99, r.rss.toFixed(0), r.errors],
@@ -238,6 +256,13 @@ try {
       ),
     );
     if (r.errors > 0) process.exitCode = 1;
+  }
+  const jitOn = uniqueCpu.get('this gateway');
+  const jitOff = uniqueCpu.get('this gateway, GRAPHQL_JIT=false');
+  if (jitOn && jitOff) {
+    summary.push(
+      `never-seen documents: CPU per operation with graphql-jit / with plain graphql-js ${(jitOn / jitOff).toFixed(2)}`,
+    );
   }
   process.stdout.write(`\n${summary.join('\n')}\n`);
 } finally {

@@ -48,6 +48,8 @@ export type GatewayOptions = Pick<
 > & {
   /** Sandbox mode with no caller authentication configured: anyone may get any member's tokens. */
   openAccess: boolean;
+  /** Compile a document with graphql-jit on its second run (GRAPHQL_JIT); default true. */
+  graphqlJit?: boolean;
   /** The documents member-JWT and anonymous callers are held to (`TRUSTED_DOCUMENTS`). */
   trustedDocuments?: TrustedDocuments | undefined;
 };
@@ -117,6 +119,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   const hotPath = createHotPath({
     schema,
     authenticate: callerAuthentication.authenticate,
+    jit: config.graphqlJit ?? true,
     openAccess: config.openAccess,
     backendsOnly: config.trustedDocuments !== undefined,
     maxBodyBytes: config.maxRequestBodyBytes,
@@ -181,7 +184,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useGraphQlJit(
         {},
         {
-          enableIf: (args) => repeated(args.document),
+          enableIf: (args) => config.graphqlJit !== false && repeated(args.document),
           onError: (result) =>
             logger.error(
               { errors: result.errors?.map((e) => e.message) },

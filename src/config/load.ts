@@ -74,6 +74,8 @@ export interface GatewayConfig {
   port: number;
   graphiql: boolean;
   introspection: boolean;
+  /** Compile repeated documents with graphql-jit (GRAPHQL_JIT). */
+  graphqlJit: boolean;
   logLevel: ValueOf<'LOG_LEVEL'>;
   /** Overall deadline of one upstream call, retries included. */
   upstreamTimeoutMs: number;
@@ -177,6 +179,7 @@ export function loadConfig(env: Env): GatewayConfig {
     port: read(env, 'PORT', mode),
     graphiql: read(env, 'GRAPHIQL', mode),
     introspection: read(env, 'INTROSPECTION', mode),
+    graphqlJit: read(env, 'GRAPHQL_JIT', mode),
     logLevel: read(env, 'LOG_LEVEL', mode),
     upstreamTimeoutMs: read(env, 'UPSTREAM_TIMEOUT_MS', mode),
     upstreamConnectTimeoutMs: read(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', mode),

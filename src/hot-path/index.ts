@@ -40,6 +40,8 @@ import { beginRequestTrace, endRequestTrace, traceOperation } from '../plugins/u
 export interface HotPathOptions {
   schema: GraphQLSchema;
   authenticate: Authenticate;
+  /** Compile a document with graphql-jit on its second run; false runs every document on graphql-js. */
+  jit: boolean;
   /** Sandbox mode without caller authentication: an anonymous caller acts as a backend. */
   openAccess: boolean;
   /** Trusted documents are configured: only backends may send a document's text. */
@@ -258,7 +260,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     if (!entry || !prepared) return handOver();
     // graphql-jit pays for itself only on a document that runs again: compiled on its second run.
     prepared.runs += 1;
-    if (prepared.runs >= 2 && prepared.compiled === undefined) {
+    if (prepared.runs >= 2 && prepared.compiled === undefined && options.jit) {
       const compiled = compileQuery(schema, entry.document, operationName);
       prepared.compiled = isCompiledQuery(compiled) ? compiled : null;
     }

@@ -385,3 +385,34 @@ describe('what the hot path does not run', () => {
     ]);
   });
 });
+
+describe('GRAPHQL_JIT=false', () => {
+  it('runs every document on graphql-js, on both paths (graphql-jit would drop the locations)', async () => {
+    const plain = await startStack({
+      gateway: { openAccess: false, graphqlJit: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
+    });
+    const plainHot = await listen(plain.gateway.nodeListener);
+    const plainYoga = await listen((req, res) => void plain.gateway.requestListener(req, res));
+    try {
+      const query = `query Token($email: String!) { memberToken(by: EMAIL, value: $email) { ${memberTokenFields} } }`;
+      const body = JSON.stringify({ query, variables: {} });
+      const expected = {
+        errors: [
+          {
+            message: 'Variable "$email" of required type "String!" was not provided.',
+            locations: [{ line: 1, column: 13 }],
+          },
+        ],
+        extensions: { requestId: '<varies>' },
+      };
+      for (let run = 1; run <= 3; run++) {
+        expect((await send(plainHot, body)).body).toEqual(expected);
+        expect((await send(plainYoga, body)).body).toEqual(expected);
+      }
+    } finally {
+      plainHot.close();
+      plainYoga.close();
+      await plain.close();
+    }
+  });
+});
