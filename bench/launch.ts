@@ -95,3 +95,7 @@ export function benchGatewayEnv(upstream: string): Record<string, string> {
     CIRCLE_REQUEST_BUDGET: '1000000',
   };
 }
+
+/** The middle value (the upper one of two middles): what the benches report per server or setting. */
+export const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;

@@ -6,7 +6,7 @@
  * (two builds).
  */
 import autocannon from 'autocannon';
-import { cpuMs } from './launch.js';
+import { cpuMs, median } from './launch.js';
 
 export interface Target {
   url: string;
@@ -66,9 +66,6 @@ export async function pairedRounds(
   }
   return results;
 }
-
-const median = (values: number[]) =>
-  [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 /** The rounds as a Markdown table, then the median ratio and its range. */
 export function report(rounds: PairedRound[], names: [string, string], aim?: string): string {

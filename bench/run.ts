@@ -23,6 +23,7 @@ import {
   cpuMs,
   type Launched,
   launchClean,
+  median,
   memberTokenDocument,
 } from './launch.js';
 
@@ -50,11 +51,6 @@ function start(script: string, env: Record<string, string>): Promise<{ launched:
 
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 const document = memberTokenDocument;
 const body = JSON.stringify({ query: document });

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { median } from './launch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.STARTUP_RUNS ?? 5);
@@ -61,9 +62,6 @@ async function once(
   process.kill(-(child.pid as number), 'SIGKILL');
   return { ms, rss };
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
 const ways: Array<[string, string[]]> = [

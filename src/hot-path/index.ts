@@ -14,6 +14,7 @@ import type { Authenticate } from '../auth/callers.js';
 import type { Caller, GraphQLObserver, HeaderReader, RequestLike } from '../domain/types.js';
 import { fixedFieldLogger, type Logger } from '../logger.js';
 import { boundedDocumentCache } from '../plugins/document-cache.js';
+import { answeredMediaType } from '../plugins/media-types.js';
 import { beginAccessRecord, noteOperationName, writeAccessLine } from '../plugins/use-access-log.js';
 import { rememberCaller } from '../plugins/use-caller-authentication.js';
 import { logAndTagErrors } from '../plugins/use-error-logging.js';
@@ -98,33 +99,6 @@ const jsonTypes = new Set([
   'application/json; charset=utf-8',
   'application/json;charset=utf-8',
 ]);
-const regularTypes = ['application/graphql-response+json', 'application/json'];
-const matches = (type: string, asked: string) => {
-  const [pre, suf] = type.split('/');
-  const [askedPre, askedSuf] = asked.split('/');
-  return (askedPre === '*' || askedPre === pre) && (askedSuf === '*' || askedSuf === suf);
-};
-
-/**
- * The media type yoga answers a single result in for an Accept header, decided as yoga decides
- * (graphql-yoga's use-result-processor and accept.js): parameters other than a charset are ignored,
- * a charset other than utf-8 drops the range, and the first range that JSON matches wins, in
- * `application/json` when both JSON types match it. `undefined` when yoga would not answer in JSON
- * (406, or a stream): the hot path then leaves the request to yoga.
- */
-function answeredMediaType(accept: string | undefined): string | undefined {
-  const ranges = (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',');
-  for (const range of ranges) {
-    const [type, ...params] = range.split(';');
-    const charset = params.find((param) => param.includes('charset=')) ?? 'charset=utf-8';
-    if (type === undefined || charset !== 'charset=utf-8') continue;
-    let answered: string | undefined;
-    for (const candidate of regularTypes) if (matches(candidate, type)) answered = candidate;
-    if (answered) return answered;
-  }
-  return undefined;
-}
-
 /** `answeredMediaType`, remembered for the few Accept headers clients send. */
 const acceptCache = new Map<string, string | null>();
 function mediaTypeFor(accept: string | undefined): string | undefined {

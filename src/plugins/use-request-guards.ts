@@ -1,33 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-
-/** What the gateway answers in: JSON only (it has no subscriptions, @defer or @stream to stream). */
-const servable = ['application/graphql-response+json', 'application/json'];
-
-/**
- * The media types a request accepts, as yoga reads them (its result-processor/accept.js): types
- * with a charset other than utf-8 do not count.
- */
-function acceptedMediaTypes(request: Request): string[] {
-  return (request.headers.get('accept') || '*/*')
-    .replace(/\s/g, '')
-    .toLowerCase()
-    .split(',')
-    .filter((range) => {
-      const charset = range.split(';').find((param) => param.includes('charset='));
-      return charset === undefined || charset === 'charset=utf-8';
-    })
-    .map((range) => range.split(';')[0] ?? '');
-}
-
-function acceptsJson(request: Request): boolean {
-  return acceptedMediaTypes(request).some((asked) => {
-    const [askedType, askedSubtype] = asked.split('/');
-    return servable.some((type) => {
-      const [pre, sub] = type.split('/');
-      return (askedType === '*' || askedType === pre) && (askedSubtype === '*' || askedSubtype === sub);
-    });
-  });
-}
+import { answeredMediaType, servableMediaTypes } from './media-types.js';
 
 /** A refusal yoga would have sent with no body, in JSON: the message says what to change. */
 function refusal(
@@ -85,13 +57,13 @@ export function useRequestGuards(): Plugin {
         );
         return;
       }
-      if (!acceptsJson(request)) {
+      if (answeredMediaType(request.headers.get('accept')) === undefined) {
         endResponse(
           refusal(
             406,
             'NOT_ACCEPTABLE',
             'Not Acceptable: the answer is application/graphql-response+json or application/json, and the Accept header allows neither.',
-            { accept: servable.join(', ') },
+            { accept: servableMediaTypes.join(', ') },
           ),
         );
         return;
