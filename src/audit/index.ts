@@ -67,7 +67,7 @@ export function createAuditLog(options: AuditOptions): AuditLog {
   );
   const destination =
     options.destination ??
-    // Buffered: a write per 4 KiB or per second rather than per event; flushed at shutdown and
+    // Buffered: a write per 16 KiB or per second rather than per event; flushed at shutdown and
     // before a crash exit.
     bufferedDestination(options.file ?? 1, { mkdir: options.file !== undefined });
   const logger = pino(

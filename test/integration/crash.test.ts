@@ -9,14 +9,16 @@ const tsx = `${root}node_modules/.bin/tsx`;
  * A real process with the crash handlers installed and a node:http server whose handler's work
  * throws outside any try (or rejects unhandled) while two requests are in flight: it must log one
  * fatal line with the ids of the requests in flight and exit 1, rather than carry on half alive.
+ * The logger writes as main.ts's does, through the buffered standard output: the fatal line is
+ * still in its batch when the process exits, so it shows only if the exit writes it out.
  */
 function crash(how: 'throw' | 'reject') {
   const script = `
     import { createServer } from 'node:http';
     import { exitOnCrash } from './src/crash.ts';
-    import { createLogger } from './src/logger.ts';
+    import { createLogger, stdoutDestination } from './src/logger.ts';
     import { assignRequestIds } from './src/plugins/use-request-id.ts';
-    exitOnCrash(createLogger('info'));
+    exitOnCrash(createLogger('info', stdoutDestination()));
     let seen = 0;
     const server = createServer(assignRequestIds((req, res) => {
       seen += 1;
@@ -64,4 +66,30 @@ describe('an error nobody caught', () => {
       });
     });
   }
+
+  it('leaves no logged line behind: lines still batched when the process exits are written out', async () => {
+    // A batch writes at 16 KiB or once a second; these three lines are far from either when exit comes.
+    const script = `
+      import { createLogger, stdoutDestination } from './src/logger.ts';
+      const logger = createLogger('info', stdoutDestination());
+      for (const n of [1, 2, 3]) logger.info({ n }, 'before exit');
+      process.exit(0);
+    `;
+    const child = spawn(tsx, ['--input-type=module', '-e', script], { cwd: root });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => [line.n, line.msg])).toEqual([
+      [1, 'before exit'],
+      [2, 'before exit'],
+      [3, 'before exit'],
+    ]);
+  });
 });
