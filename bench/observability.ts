@@ -8,7 +8,9 @@
  * /proc: both see the same moment of a shared, noisy machine, so their ratio is steadier than two
  * rounds taken one after the other (which moved by ±25 % here). BENCH_ROUNDS (default 5) rounds;
  * the median ratio and every round's are printed. BENCH_OBSERVABILITY=metrics,access,audit (all by
- * default) says what "on" turns on.
+ * default) says what "on" turns on. BENCH_RATE=<requests a second> loads each gateway at that rate
+ * rather than as fast as it answers, so that both do the same work per second (the slower one is not
+ * measured at a lighter load, where a request costs more).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import { pairedRounds, report } from './paired.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
+const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
 const parts = (process.env.BENCH_OBSERVABILITY ?? 'metrics,access,audit').split(',');
 const launched: Launched[] = [];
@@ -83,10 +86,10 @@ try {
     headers: { 'x-api-key': benchApiKey },
     body: query,
   });
-  const rows = await pairedRounds(target(off), target(on), rounds, duration);
+  const rows = await pairedRounds(target(off), target(on), rounds, duration, 16, rate);
   clearInterval(on.scraper);
   console.log(
-    `${rounds} rounds of ${duration} s, both gateways loaded at once (16 connections each); "on": ${parts.join(', ')}`,
+    `${rounds} rounds of ${duration} s, both gateways loaded at once (16 connections each${rate ? `, ${rate} requests a second` : ''}); "on": ${parts.join(', ')}`,
   );
   console.log(report(rows, ['off', 'on'], 'at most 1.10'));
 } finally {

@@ -24,9 +24,10 @@ export interface PairedRound {
   ratio: number;
 }
 
-async function load(target: Target, seconds: number, connections: number) {
+async function load(target: Target, seconds: number, connections: number, rate?: number) {
   const before = cpuMs(target.pid);
   const result = await autocannon({
+    ...(rate ? { overallRate: rate } : {}),
     url: target.url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
@@ -50,18 +51,25 @@ async function load(target: Target, seconds: number, connections: number) {
   };
 }
 
-/** A 2 s warm-up of both, then `rounds` paired rounds of `seconds`, `connections` per target. */
+/**
+ * A 2 s warm-up of both, then `rounds` paired rounds of `seconds`, `connections` per target; with
+ * `rate`, each target gets that many requests a second (open loop) rather than as many as it answers.
+ */
 export async function pairedRounds(
   a: Target,
   b: Target,
   rounds: number,
   seconds: number,
   connections = 16,
+  rate?: number,
 ): Promise<PairedRound[]> {
-  await Promise.all([load(a, 2, connections), load(b, 2, connections)]);
+  await Promise.all([load(a, 2, connections, rate), load(b, 2, connections, rate)]);
   const results: PairedRound[] = [];
   for (let i = 0; i < rounds; i++) {
-    const [ra, rb] = await Promise.all([load(a, seconds, connections), load(b, seconds, connections)]);
+    const [ra, rb] = await Promise.all([
+      load(a, seconds, connections, rate),
+      load(b, seconds, connections, rate),
+    ]);
     results.push({ a: ra, b: rb, ratio: rb.cpuPer1000 / ra.cpuPer1000 });
   }
   return results;
