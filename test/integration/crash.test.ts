@@ -9,8 +9,8 @@ const tsx = `${root}node_modules/.bin/tsx`;
  * A real process with the crash handlers installed and a node:http server whose handler's work
  * throws outside any try (or rejects unhandled) while two requests are in flight: it must log one
  * fatal line with the ids of the requests in flight and exit 1, rather than carry on half alive.
- * The logger writes as main.ts's does, through the buffered standard output: the fatal line is
- * still in its batch when the process exits, so it shows only if the exit writes it out.
+ * The logger writes as main.ts's does, through the buffered standard output, whose batch pino
+ * writes out at once after a fatal line (its `flushSync`).
  */
 function crash(how: 'throw' | 'reject') {
   const script = `
