@@ -192,16 +192,18 @@ export function createHotPath(options: HotPathOptions): HotPath {
     return prepared;
   }
 
-  function eligible(req: IncomingMessage): boolean {
-    if (req.method !== 'POST' || req.url !== '/graphql') return false;
+  /** The media type the hot path answers `req` in, or `undefined` when it leaves `req` to yoga. */
+  function servedMediaType(req: IncomingMessage): string | undefined {
+    if (req.method !== 'POST' || req.url !== '/graphql') return undefined;
     const { headers } = req;
-    if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined) return false;
-    if (!jsonTypes.has((headers['content-type'] ?? '').toLowerCase())) return false;
-    if (mediaTypeFor(headers.accept) === undefined) return false;
+    if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
+    if (!jsonTypes.has((headers['content-type'] ?? '').toLowerCase())) return undefined;
+    const mediaType = mediaTypeFor(headers.accept);
+    if (mediaType === undefined) return undefined;
     const length = headers['content-length'];
-    if (length === undefined || !/^\d{1,9}$/.test(length)) return false;
+    if (length === undefined || !/^\d{1,9}$/.test(length)) return undefined;
     const bytes = Number(length);
-    return bytes > 0 && bytes <= options.maxBodyBytes;
+    return bytes > 0 && bytes <= options.maxBodyBytes ? mediaType : undefined;
   }
 
   async function serve(
@@ -211,6 +213,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     started: number,
     handOver: () => void,
     enveloped: Enveloped,
+    mediaType: string,
   ): Promise<void> {
     let params: unknown;
     try {
@@ -283,7 +286,6 @@ export function createHotPath(options: HotPathOptions): HotPath {
       } as ExecutionResult;
       graphql?.errorResult(operation.operation, 'execute');
     }
-    const mediaType = mediaTypeFor(req.headers.accept) as string;
     const answer = processRegularResult(result, answerApi, mediaType) as unknown as Answer;
     const status = answer.init.status ?? 200;
     const headers: Record<string, string | number> = {};
@@ -303,7 +305,8 @@ export function createHotPath(options: HotPathOptions): HotPath {
   return {
     listener(yoga, enveloped) {
       return (req, res) => {
-        if (!eligible(req)) return yoga(req, res);
+        const mediaType = servedMediaType(req);
+        if (mediaType === undefined) return yoga(req, res);
         const started = performance.now();
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -316,7 +319,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
             (req as IncomingMessage & { body?: Buffer }).body = body;
             yoga(req, res);
           };
-          serve(req, res, body, started, handOver, enveloped).catch((error: unknown) => {
+          serve(req, res, body, started, handOver, enveloped, mediaType).catch((error: unknown) => {
             logger.error(
               { err: { name: (error as Error).name, message: (error as Error).message } },
               'hot path failed',
