@@ -71,8 +71,6 @@ const audit = createAuditLog({
   appToken,
   ...(config.auditLogFile ? { file: config.auditLogFile } : { destination: stdout }),
 });
-// The audit trail is buffered: write out what is left on any exit, a crash's included.
-process.on('exit', () => audit.flush());
 const client = createUpstream({
   ...(metrics ? { observer: metrics.upstream } : {}),
   appToken,

@@ -24,8 +24,6 @@ export interface AuditLog {
   record(event: AuditEvent): void;
   /** A keyed hash (HMAC-SHA256) of an identifier or token: the same on every replica, reversible by none. */
   hash(value: string): string;
-  /** Writes out what is buffered (at shutdown). */
-  flush(): void;
 }
 
 const outcomesAudited = new Set(['ok', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED']);
@@ -67,8 +65,8 @@ export function createAuditLog(options: AuditOptions): AuditLog {
   );
   const destination =
     options.destination ??
-    // Buffered: a write per 16 KiB or per second rather than per event; flushed at shutdown and
-    // before a crash exit.
+    // Buffered: a write per 16 KiB or per second rather than per event; written out on any exit, a
+    // crash's included (logger.ts).
     bufferedDestination(options.file ?? 1, { mkdir: options.file !== undefined });
   const logger = pino(
     {
@@ -85,15 +83,6 @@ export function createAuditLog(options: AuditOptions): AuditLog {
     },
     hash(value) {
       return `hmac-sha256:${createHmac('sha256', key).update(value).digest('base64url').slice(0, 22)}`;
-    },
-    flush() {
-      const stream = destination as { flushSync?: () => void };
-      // SonicBoom flushes synchronously; a test's plain stream has nothing buffered.
-      try {
-        stream.flushSync?.();
-      } catch {
-        // nothing was buffered, or the file is not open yet
-      }
     },
   };
 }
