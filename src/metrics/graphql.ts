@@ -1,8 +1,9 @@
 import { type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { requestSlot } from '../domain/request-slot.js';
 import type { ErrorPhase, GraphQLObserver, OperationType } from '../domain/types.js';
+import { TallyHistogram, tallyCounter } from './tally.js';
 
 /**
  * The GraphQL side of the metrics, under the names `@graphql-yoga/plugin-prometheus` gives them (so
@@ -34,38 +35,38 @@ function phaseOf(result: ExecutionResult, executed: boolean): ErrorPhase {
 
 /** The three families, in `registry`; what the yoga plugin and the hot path both report to. */
 export function createGraphQLObserver(registry: Registry): GraphQLObserver {
-  const duration = new Histogram({
+  const duration = new TallyHistogram({
     name: 'graphql_yoga_http_duration',
     help: 'Time spent on HTTP connection',
-    labelNames: ['operationType', 'method', 'statusCode'] as const,
+    labelNames: ['operationType', 'method', 'statusCode'],
     registers: [registry],
   });
-  const requests = new Counter({
+  const requests = tallyCounter({
     name: 'graphql_envelop_request',
     help: 'Counts the amount of GraphQL requests executed through Envelop',
-    labelNames: ['operationType'] as const,
+    labelNames: ['operationType'],
     registers: [registry],
   });
-  const errors = new Counter({
+  const errors = tallyCounter({
     name: 'graphql_envelop_error_result',
     help: 'Counts the amount of errors reported from all phases',
-    labelNames: ['operationType', 'phase'] as const,
+    labelNames: ['operationType', 'phase'],
     registers: [registry],
   });
-  const hotPath = new Counter({
+  const hotPath = tallyCounter({
     name: 'gateway_hot_path_requests_total',
     help: 'GraphQL POSTs the hot path read: served there, or handed over to yoga',
-    labelNames: ['outcome'] as const,
+    labelNames: ['outcome'],
     registers: [registry],
   });
-  hotPath.inc({ outcome: 'served' }, 0);
-  hotPath.inc({ outcome: 'handed_over' }, 0);
+  hotPath.zero('served');
+  hotPath.zero('handed_over');
   return {
-    hotPath: (outcome) => hotPath.inc({ outcome }),
-    executed: (operationType) => requests.inc({ operationType }),
-    errorResult: (operationType, phase) => errors.inc({ operationType, phase }),
+    hotPath: (outcome) => hotPath.inc(outcome),
+    executed: (operationType) => requests.inc(operationType),
+    errorResult: (operationType, phase) => errors.inc(operationType, phase),
     answered: (operationType, method, status, seconds) =>
-      duration.observe({ operationType, method, statusCode: String(status) }, seconds),
+      duration.observe(seconds, operationType, method, status),
   };
 }
 
