@@ -12,7 +12,7 @@ import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { maskError, processRegularResult } from 'graphql-yoga';
 import type { Authenticate } from '../auth/callers.js';
 import type { Caller, GraphQLObserver, HeaderReader, RequestLike } from '../domain/types.js';
-import { fixedFieldLogger, type Logger } from '../logger.js';
+import { infoLineWriter, type Logger } from '../logger.js';
 import { boundedDocumentCache } from '../plugins/document-cache.js';
 import { answeredMediaType } from '../plugins/media-types.js';
 import { beginAccessRecord, noteOperationName, writeAccessLine } from '../plugins/use-access-log.js';
@@ -155,7 +155,7 @@ function plainParams(value: unknown): value is Params {
 
 export function createHotPath(options: HotPathOptions): HotPath {
   const { schema, logger, graphql } = options;
-  const accessLogger = fixedFieldLogger(logger);
+  const writeAccess = infoLineWriter(logger);
   // Same bounds as yoga's parse cache: a few small documents sent again and again.
   const admitted = boundedDocumentCache<Admitted>();
 
@@ -298,7 +298,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     res.end(answer.body);
     graphql?.hotPath('served');
     graphql?.answered(operation.operation, 'POST', status, (performance.now() - started) / 1000);
-    writeAccessLine(accessLogger, request, status);
+    writeAccessLine(writeAccess, request, status);
     endRequestTrace(request, status);
   }
 
