@@ -92,4 +92,34 @@ describe('an error nobody caught', () => {
       [3, 'before exit'],
     ]);
   });
+
+  it('writes every line whole and in order, whatever its characters and length, across batches', async () => {
+    // Batches are 16 KiB of encoded bytes: multi-byte text, a line longer than a batch, and enough
+    // lines to fill several batches, then exit with the last batch still gathered.
+    const script = `
+      import { createLogger, stdoutDestination } from './src/logger.ts';
+      const logger = createLogger('info', stdoutDestination());
+      for (let n = 0; n < 600; n++) {
+        const text = n === 300 ? 'x'.repeat(40000) : n % 3 === 0 ? 'Zoë 🚀 ' + 'ü'.repeat(n) : 'plain ' + n;
+        logger.info({ n, text }, 'line');
+      }
+      process.exit(0);
+    `;
+    const child = spawn(tsx, ['--input-type=module', '-e', script], { cwd: root });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { n: number; text: string });
+    expect(lines.map((line) => line.n)).toEqual(Array.from({ length: 600 }, (_, n) => n));
+    for (const { n, text } of lines) {
+      expect(text).toBe(
+        n === 300 ? 'x'.repeat(40000) : n % 3 === 0 ? `Zoë 🚀 ${'ü'.repeat(n)}` : `plain ${n}`,
+      );
+    }
+  });
 });
