@@ -3,11 +3,14 @@
  * same build with them off. Two gateways (`node dist/main.js`, API-key auth, limits on but raised out
  * of the way, no trace exporter) run side by side on one fake of Circle (bench/peers/upstream.mjs):
  * "off" (METRICS_PORT=off, LOG_LEVEL=warn, audit to /dev/null) and "on" (metrics served and scraped
- * every second, LOG_LEVEL=info: one access-log line per request, audit to a file). Each round loads
- * both at once, 16 connections each, for BENCH_DURATION s (default 5), and reads each one's CPU from
- * /proc: both see the same moment of a shared, noisy machine, so their ratio is steadier than two
- * rounds taken one after the other (which moved by ±25 % here). BENCH_ROUNDS (default 5) rounds;
- * the median ratio and every round's are printed. BENCH_OBSERVABILITY=metrics,access,audit (all by
+ * every second, LOG_LEVEL=info: one access-log line per request, audit to a file). Each round starts
+ * a fresh pair (the first to start alternates), warms both up for 2 s and loads both at once, 16
+ * connections each, for BENCH_DURATION s (default 5), reading each one's CPU from /proc: both see
+ * the same moment of a shared, noisy machine, so their ratio is steadier than two rounds taken one
+ * after the other (which moved by ±25 % here). Fresh processes each round, because one pair kept for
+ * every round can carry a bias of its own through all of them: two identical gateways, kept, gave
+ * 0.882 in one run (0.995 and 0.998 in the next two). BENCH_ROUNDS (default 7) rounds; the median
+ * ratio and every round's are printed. BENCH_OBSERVABILITY=metrics,access,audit (all by
  * default) says what "on" turns on. BENCH_RATE=<requests a second> loads each gateway at that rate
  * rather than as fast as it answers, so that both do the same work per second (the slower one is not
  * measured at a lighter load, where a request costs more).
@@ -23,9 +26,9 @@ import {
   type Launched,
   launchClean as launch,
 } from './launch.js';
-import { pairedRounds, report } from './paired.js';
+import { type PairedRound, pairedRounds, report } from './paired.js';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
@@ -40,7 +43,7 @@ const query = JSON.stringify({
 interface Gateway {
   url: string;
   pid: number;
-  scraper?: NodeJS.Timeout;
+  stop(): void;
 }
 
 async function start(upstream: string, on: boolean): Promise<Gateway> {
@@ -60,12 +63,17 @@ async function start(upstream: string, on: boolean): Promise<Gateway> {
   );
   launched.push(gateway);
   const match = await gateway.match;
+  const scraper =
+    metricsOn && process.env.BENCH_SCRAPE !== '0'
+      ? setInterval(() => void fetch(String(match[2])).then((r) => r.text()), 1000)
+      : undefined;
   return {
     url: String(match[1]),
     pid: gateway.child.pid as number,
-    ...(metricsOn && process.env.BENCH_SCRAPE !== '0'
-      ? { scraper: setInterval(() => void fetch(String(match[2])).then((r) => r.text()), 1000) }
-      : {}),
+    stop() {
+      clearInterval(scraper);
+      gateway.child.kill('SIGKILL');
+    },
   };
 }
 
@@ -78,18 +86,27 @@ try {
   );
   launched.push(upstream);
   const upstreamUrl = String((await upstream.match)[1]);
-  const off = await start(upstreamUrl, false);
-  const on = await start(upstreamUrl, true);
   const target = (g: Gateway) => ({
     url: g.url,
     pid: g.pid,
     headers: { 'x-api-key': benchApiKey },
     body: query,
   });
-  const rows = await pairedRounds(target(off), target(on), rounds, duration, 16, rate);
-  clearInterval(on.scraper);
+  const rows: PairedRound[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const onFirst = round % 2 === 1;
+    const first = await start(upstreamUrl, onFirst);
+    const second = await start(upstreamUrl, !onFirst);
+    const [off, on] = onFirst ? [second, first] : [first, second];
+    try {
+      rows.push(...(await pairedRounds(target(off), target(on), 1, duration, 16, rate)));
+    } finally {
+      off.stop();
+      on.stop();
+    }
+  }
   console.log(
-    `${rounds} rounds of ${duration} s, both gateways loaded at once (16 connections each${rate ? `, ${rate} requests a second` : ''}); "on": ${parts.join(', ')}`,
+    `${rounds} rounds of ${duration} s, each with a fresh pair of gateways loaded at once (16 connections each${rate ? `, ${rate} requests a second` : ''}); "on": ${parts.join(', ')}`,
   );
   console.log(report(rows, ['off', 'on'], 'at most 1.10'));
 } finally {
