@@ -54,6 +54,21 @@ export interface AuditOptions {
   appToken: string;
 }
 
+let lastMs = Number.NaN;
+let lastTime = '';
+/**
+ * pino's `isoTime`, made once a millisecond: a busy gateway records several events in one, and
+ * `toISOString` was about 0.8 % of its CPU (a profile under load).
+ */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
 /**
  * The audit trail (pino, JSON lines), apart from the operational log and independent of LOG_LEVEL:
  * one event per token issued, refreshed, revoked or refused, with the caller's kind and name, the
@@ -72,7 +87,7 @@ export function createAuditLog(options: AuditOptions): AuditLog {
     {
       level: 'info',
       base: { log: 'audit', service: 'circle-auth-gateway', replica: `${hostname()}:${process.pid}` },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       messageKey: 'event',
     },
     destination,

@@ -26,6 +26,7 @@ const token = (email: string) => `memberToken(by: EMAIL, value: "${email}") { ${
 
 describe('the audit trail', () => {
   it('holds exactly the events of a scripted session, in order, and no secret', async () => {
+    const started = Date.now();
     const issued = await stack.post(`{ ${token('Ada@Example.com')} }`, undefined, asBackend);
     const ada = issued.body.data?.memberToken as { refreshToken: string; accessToken: string };
     await stack.post(`mutation { refreshToken(refreshToken: "${ada.refreshToken}") { __typename } }`);
@@ -135,8 +136,14 @@ describe('the audit trail', () => {
         requestId: expect.any(String),
         replica: expect.stringMatching(/:\d+$/),
       });
-      expect(Date.parse(String(event.time))).not.toBeNaN();
+      // ISO 8601 in UTC, to the millisecond, within the session.
+      expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(String(event.time))).toBeGreaterThanOrEqual(started);
+      expect(Date.parse(String(event.time))).toBeLessThanOrEqual(Date.now());
     }
+    // In the order they were recorded, so never going back.
+    const times = written.map((event) => Date.parse(String(event.time)));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     const text = stack.auditLines.join('\n');
     for (const value of [
       ada.refreshToken,
