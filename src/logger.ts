@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
@@ -102,7 +104,7 @@ process.on('exit', () => {
     try {
       batch.flushSync();
     } catch {
-      // not open yet, or the reader is gone (EPIPE)
+      // the reader is gone (EPIPE), or the descriptor was closed
     }
   }
 });
@@ -112,19 +114,29 @@ process.on('exit', () => {
  * `LineBatch`): lines reach the kernel 16 KiB at a time, or at the latest a second after they were
  * logged, so a busy gateway makes one write per fifty lines and a quiet one still shows its lines
  * within the second. Flushed synchronously when the process exits.
+ *
+ * A file is opened here, synchronously, for appending (its directory made first with `mkdir`): a
+ * path that cannot be written throws now, with the system's reason, so that start-up fails on it.
+ * sonic-boom would open it in the background, and a failure there surfaced later as a crash, with
+ * the lines gathered meanwhile lost and a second error at exit ("sonic boom is not ready yet").
  */
 export function bufferedDestination(
   dest: number | string,
   options: { mkdir?: boolean } = {},
 ): DestinationStream {
-  const stream = pino.destination({ dest, sync: false, append: true, contentMode: 'buffer', ...options });
+  let fd = dest;
+  if (typeof dest === 'string') {
+    if (options.mkdir) mkdirSync(dirname(dest), { recursive: true });
+    fd = openSync(dest, 'a');
+  }
+  const stream = pino.destination({ dest: fd, sync: false, contentMode: 'buffer' });
   const batch = new LineBatch(stream, 16 * 1024);
   batches.add(batch);
   setInterval(() => {
     try {
       batch.flush();
     } catch {
-      // not open yet, or closed at exit
+      // closed at exit
     }
   }, 1000).unref();
   return batch;

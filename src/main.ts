@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
-import { createAuditLog } from './audit/index.js';
+import { type AuditLog, createAuditLog } from './audit/index.js';
 import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
 import { createUpstream } from './client/upstream.js';
@@ -67,10 +67,16 @@ if (config.circleAppToken === undefined) {
 
 const metrics = config.metrics.port === undefined ? undefined : createMetrics();
 const appToken = sandbox?.appToken ?? (config.circleAppToken as string);
-const audit = createAuditLog({
-  appToken,
-  ...(config.auditLogFile ? { file: config.auditLogFile } : { destination: stdout }),
-});
+let audit: AuditLog;
+try {
+  audit = createAuditLog({
+    appToken,
+    ...(config.auditLogFile ? { file: config.auditLogFile } : { destination: stdout }),
+  });
+} catch (error) {
+  // Never serve tokens without the trail of them: an unwritable file stops the start-up.
+  fail(`cannot write the audit trail to ${config.auditLogFile} (AUDIT_LOG_FILE)`, error);
+}
 const client = createUpstream({
   ...(metrics ? { observer: metrics.upstream } : {}),
   appToken,

@@ -412,7 +412,7 @@ export const variables = {
     expected: 'a file path',
     shownDefault: 'unset (stdout)',
     meaning:
-      'where audit events go (token issued, refreshed, revoked, refused), appended as JSON lines; unset: stdout, each line marked `"log":"audit"`',
+      'where audit events go (token issued, refreshed, revoked, refused), appended as JSON lines, its directory made if missing; a file that cannot be opened stops the start-up; unset: stdout, each line marked `"log":"audit"`',
   },
   OTEL_EXPORTER_OTLP_ENDPOINT: {
     section: operations,

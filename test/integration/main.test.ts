@@ -111,6 +111,17 @@ describe('npm start', () => {
     }
   });
 
+  it('stops at start-up with one line when the audit file cannot be written, and serves nothing', async () => {
+    // A directory under a regular file: no user, root included, can create it.
+    const file = `${fileURLToPath(import.meta.url)}/audit/trail.jsonl`;
+    const gateway = start({ PORT: '0', AUDIT_LOG_FILE: file });
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.output().stderr).toBe(
+      `circle-auth-gateway: cannot write the audit trail to ${file} (AUDIT_LOG_FILE): ENOTDIR: not a directory, mkdir '${fileURLToPath(import.meta.url)}/audit'\n`,
+    );
+    expect(gateway.output().stdout).not.toContain('listening');
+  });
+
   it('stops at start-up with one line naming a bad variable', async () => {
     const gateway = start({ PORT: 'eighty' });
     expect(await gateway.exited).toBe(1);
