@@ -184,7 +184,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       useGraphQlJit(
         {},
         {
-          enableIf: (args) => config.graphqlJit !== false && repeated(args.document),
+          enableIf: (args) => config.graphqlJit !== false && repeated(args),
           onError: (result) =>
             logger.error(
               { errors: result.errors?.map((e) => e.message) },

@@ -1,4 +1,4 @@
-import type { DocumentNode } from 'graphql';
+import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
 /**
@@ -37,12 +37,29 @@ export function boundedDocumentCache<V extends object>(limits: DocumentCacheLimi
  * than executing it once), so a document is compiled on its second execution. A document object
  * is reused only when the parse cache kept it, so a caller's one-off or oversized document is
  * executed by graphql-js and never compiled; what was compiled goes with the cached document.
+ *
+ * `@envelop/graphql-jit` keeps one compiled query per document, whatever operation it was compiled
+ * for: a document holding `query A` and `query B`, compiled for `A`, would run `A` when asked for
+ * `B`. So only a document with exactly one operation, asked for by its name or by none, is ever
+ * compiled; a multi-operation document always runs on graphql-js, which picks the operation asked.
  */
-export function compileOnRepeat(): (document: DocumentNode) => boolean {
+export function compileOnRepeat(): (args: { document: DocumentNode; operationName?: string | null }) => boolean {
   const runs = new WeakMap<DocumentNode, number>();
-  return (document) => {
+  return ({ document, operationName }) => {
+    if (!singleOperation(document, operationName)) return false;
     const seen = (runs.get(document) ?? 0) + 1;
     runs.set(document, seen);
     return seen >= 2;
   };
+}
+
+/** Whether `document` has exactly one operation, and `operationName` (if any) names it. */
+function singleOperation(document: DocumentNode, operationName: string | null | undefined): boolean {
+  let only: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (only) return false;
+    only = definition;
+  }
+  return only !== undefined && (operationName == null || only.name?.value === operationName);
 }

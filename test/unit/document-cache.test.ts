@@ -39,9 +39,21 @@ describe('graphql-jit compiles only documents that run again', () => {
     const repeated = compileOnRepeat();
     const cached = parse('{ __typename }');
     const oneOff = parse('{ __typename }');
-    expect(repeated(cached)).toBe(false);
-    expect(repeated(oneOff)).toBe(false);
-    expect(repeated(cached)).toBe(true);
-    expect(repeated(cached)).toBe(true);
+    expect(repeated({ document: cached })).toBe(false);
+    expect(repeated({ document: oneOff })).toBe(false);
+    expect(repeated({ document: cached })).toBe(true);
+    expect(repeated({ document: cached, operationName: null })).toBe(true);
+  });
+
+  it('never compiles a document of several operations, nor one asked for by another name', () => {
+    const repeated = compileOnRepeat();
+    const two = parse('query A { __typename } query B { __typename }');
+    const named = parse('query A { __typename }');
+    for (let run = 0; run < 3; run += 1) {
+      expect(repeated({ document: two, operationName: 'A' })).toBe(false);
+      expect(repeated({ document: named, operationName: 'B' })).toBe(false);
+    }
+    expect(repeated({ document: named, operationName: 'A' })).toBe(false);
+    expect(repeated({ document: named, operationName: 'A' })).toBe(true);
   });
 });
