@@ -5,6 +5,7 @@ import type { GatewayConfig } from './config/load.js';
 import type { GatewayObserver, RequestLike } from './domain/types.js';
 import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
 import type { SharedFlights, SingleFlight } from './loaders/single-flight.js';
+import type { UnusableTokens } from './loaders/unusable-tokens.js';
 import type { Logger } from './logger.js';
 import { countUpstreamCalls } from './plugins/use-access-log.js';
 import { authenticatedCaller } from './plugins/use-caller-authentication.js';
@@ -22,6 +23,8 @@ export interface ContextDeps {
   refreshFlights: SingleFlight<RefreshedAccessToken | Error>;
   /** Refresh flights across replicas (Redis), when the replicas share state. */
   sharedFlights?: SharedFlights;
+  /** Tokens Circle recently called unknown, revoked or expired: answered without a call. */
+  unusableTokens?: UnusableTokens;
   /** Metrics of token operations, limits and saved calls. */
   observer?: GatewayObserver;
   /** The audit trail of tokens issued, refreshed, revoked and refused. */
@@ -57,8 +60,10 @@ export function createContextFactory(deps: ContextDeps) {
       maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
       refreshFlights: deps.refreshFlights,
       ...(deps.sharedFlights ? { sharedFlights: deps.sharedFlights } : {}),
+      ...(deps.unusableTokens ? { unusableTokens: deps.unusableTokens } : {}),
       rateLimits: deps.rateLimits,
       callerKey: caller.key,
+      anonymous: caller.kind === 'anonymous',
       ...(traced ? { traceContext: traced.context } : {}),
       ...(deps.observer ? { observer: deps.observer } : {}),
       onUpstreamError: (error) => {

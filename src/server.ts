@@ -11,6 +11,7 @@ import { exampleOperations } from './graphiql.js';
 import { createHotPath } from './hot-path/index.js';
 import type { RefreshedAccessToken } from './loaders/index.js';
 import { type SharedFlights, SingleFlight } from './loaders/single-flight.js';
+import { UnusableTokens, unusableTokenLimits } from './loaders/unusable-tokens.js';
 import { type Logger, yogaLogger } from './logger.js';
 import type { Metrics } from './metrics/index.js';
 import { boundedDocumentCache, compileOnRepeat } from './plugins/document-cache.js';
@@ -111,6 +112,8 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     logger,
     rateLimits,
     refreshFlights,
+    // Shared by all requests: junk sent again is answered without asking Circle again.
+    unusableTokens: new UnusableTokens(unusableTokenLimits),
     ...(deps.shared ? { sharedFlights: deps.shared.flights } : {}),
     ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
     ...(deps.audit ? { audit: deps.audit } : {}),

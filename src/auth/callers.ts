@@ -9,7 +9,7 @@ import {
 } from 'jose';
 import type { AuthConfig } from '../config/load.js';
 import type { Caller, HeaderReader } from '../domain/types.js';
-import { clientAddress } from './client-address.js';
+import { addressKey, clientAddress } from './client-address.js';
 
 /** A credential was presented and is not valid: the whole request is refused (401), nothing runs. */
 export function unauthenticated(message: string): GraphQLError {
@@ -129,6 +129,6 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
       return member(token);
     }
     const address = client(remoteAddress, headers.get('x-forwarded-for'));
-    return { kind: 'anonymous', key: `ip:${address ?? 'unknown'}` };
+    return { kind: 'anonymous', key: addressKey(address) };
   };
 }

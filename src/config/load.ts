@@ -141,8 +141,12 @@ export interface DocumentLimitsConfig {
 export interface RateLimitsConfig {
   /** Token-bearing fields one caller may resolve per minute. */
   perCallerPerMinute: number;
+  /** Token-bearing fields one anonymous caller (a client address, IPv6 by /64) may resolve per minute. */
+  perAnonymousCallerPerMinute: number;
   /** Token-bearing fields per member (or per refresh/access token) per minute. */
   perMemberPerMinute: number;
+  /** The percentage of the budget anonymous callers together may spend, revocations included. */
+  anonymousBudgetPercent: number;
   /** Upstream calls the whole gateway makes per 5 minutes (0 = no budget). */
   circleBudgetPer5Min: number;
   /** Replicas that may run at once: while Redis is down, each keeps 1/replicas of every limit. */
@@ -208,7 +212,9 @@ export function loadConfig(env: Env): GatewayConfig {
     },
     rateLimits: {
       perCallerPerMinute: read(env, 'RATE_LIMIT_PER_CALLER', mode),
+      perAnonymousCallerPerMinute: read(env, 'RATE_LIMIT_PER_ANONYMOUS_CALLER', mode),
       perMemberPerMinute: read(env, 'RATE_LIMIT_PER_MEMBER', mode),
+      anonymousBudgetPercent: read(env, 'ANONYMOUS_BUDGET_PERCENT', mode),
       circleBudgetPer5Min: read(env, 'CIRCLE_REQUEST_BUDGET', mode),
       replicas: read(env, 'GATEWAY_REPLICAS', mode),
     },

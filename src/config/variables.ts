@@ -84,12 +84,18 @@ const upstream = 'Upstream calls';
 const replicas = 'Replicas';
 const operations = 'Operations';
 
-/** A proxy in front of the gateway: how many hops to trust, or which addresses (IPs or CIDR ranges). */
-export type TrustedProxies =
-  | { hops: number }
-  | { ranges: { address: string; prefix: number; family: 'ipv4' | 'ipv6' }[] };
+/**
+ * The proxies in front of the gateway: which addresses (IPs or CIDR ranges) they connect from, and
+ * optionally how many of them a request passes, counted only when the peer is one of them.
+ */
+export type TrustedProxies = { hops: number; ranges: ProxyRange[] } | { ranges: ProxyRange[] };
+export interface ProxyRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
 
-function parseRange(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+function parseRange(entry: string): ProxyRange | undefined {
   const [address = '', bits, extra] = entry.split('/');
   const version = isIP(address);
   if (version === 0 || extra !== undefined) return undefined;
@@ -98,16 +104,24 @@ function parseRange(entry: string): { address: string; prefix: number; family: '
   if (!(prefix >= 0 && prefix <= max)) return undefined;
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
+function parseRanges(text: string): ProxyRange[] | undefined {
+  const ranges = text.split(',').map((entry) => parseRange(entry.trim()));
+  return ranges.every((range) => range !== undefined) ? ranges : undefined;
+}
 const trustedProxies = z
   .string()
   .transform((value, context): TrustedProxies => {
     const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed)) {
-      const hops = Number(trimmed);
-      if (hops >= 1 && hops <= 16) return { hops };
-    } else {
-      const ranges = trimmed.split(',').map((entry) => parseRange(entry.trim()));
-      if (ranges.every((range) => range !== undefined)) return { ranges };
+    // `N@ranges`: N hops, read only from a peer in the ranges. A bare count would trust any peer,
+    // so a direct client could pick its own address (and rate-limit identity) with the header.
+    const counted = /^(\d+)@(.+)$/.exec(trimmed);
+    if (counted) {
+      const hops = Number(counted[1]);
+      const ranges = parseRanges(counted[2] as string);
+      if (hops >= 1 && hops <= 16 && ranges) return { hops, ranges };
+    } else if (!/^\d+$/.test(trimmed)) {
+      const ranges = parseRanges(trimmed);
+      if (ranges) return { ranges };
     }
     context.addIssue({ code: 'custom', message: 'bad' });
     return z.NEVER;
@@ -322,6 +336,12 @@ export const variables = {
     meaning:
       'token-bearing fields one caller (API key name, JWT subject, or client IP when anonymous) may resolve per minute',
   },
+  RATE_LIMIT_PER_ANONYMOUS_CALLER: {
+    section: limits,
+    ...limit(30, 1_000_000),
+    meaning:
+      'token-bearing fields one caller without credentials (keyed by client address, IPv6 by its /64) may resolve per minute: such a caller can only refresh or revoke tokens it holds, which a real browser does a few times an hour, so a public deployment keeps it low',
+  },
   RATE_LIMIT_PER_MEMBER: {
     section: limits,
     ...limit(30, 1_000_000),
@@ -334,7 +354,15 @@ export const variables = {
     expected: 'an integer from 0 (no budget) to 1000000',
     shownDefault: '`1800` (`0` in sandbox mode)',
     meaning:
-      "upstream calls per 5 minutes, a share of Circle's 2000 per IP: of this process, or of all replicas together with `REDIS_URL`; beyond it `RATE_LIMITED` (revocations are never refused, new mints stop at 90 %). 0 = no budget",
+      "upstream calls per 5 minutes, a share of Circle's 2000 per IP: of this process, or of all replicas together with `REDIS_URL`; beyond it `RATE_LIMITED` (revocations by authenticated callers are never refused, new mints stop at 90 %; callers without credentials get `ANONYMOUS_BUDGET_PERCENT` of it). 0 = no budget",
+  },
+  ANONYMOUS_BUDGET_PERCENT: {
+    section: limits,
+    schema: integer(0, 100).default(10),
+    expected: 'an integer from 0 to 100',
+    shownDefault: '`10`',
+    meaning:
+      'the percentage of `CIRCLE_REQUEST_BUDGET` that callers without credentials may spend together, revocations included (counted in a bucket of their own, on top of the whole): strangers can never spend what authenticated callers need; 0 = no upstream call for them at all',
   },
   MAX_UPSTREAM_CALLS_PER_OPERATION: {
     section: upstream,
@@ -401,10 +429,11 @@ export const variables = {
   TRUSTED_PROXIES: {
     section: replicas,
     schema: trustedProxies,
-    expected: 'a hop count from 1 to 16, or a comma-separated list of IP addresses and CIDR ranges',
+    expected:
+      'a comma-separated list of IP addresses and CIDR ranges, or a hop count from 1 to 16 with the ranges it is taken from (2@10.0.0.0/8)',
     shownDefault: 'unset (no proxy trusted)',
     meaning:
-      "the load balancers in front: an anonymous caller is keyed by the client address in `X-Forwarded-For` only when the connection comes from one of these (a list) or through this many proxies (a count); unset: by the connection's address, the header ignored",
+      "the load balancers in front: an anonymous caller is keyed by the client address in `X-Forwarded-For` only when the connection comes from one of these addresses or ranges; with `N@ranges`, the entry N hops from the right, and only from a peer in the ranges (a bare count is refused: it would let a direct client pick its own address); unset: by the connection's address, the header ignored",
   },
   AUDIT_LOG_FILE: {
     section: operations,

@@ -21,7 +21,7 @@ export type Caller =
 export type TokenOperation = 'issue' | 'refresh' | 'revoke_refresh' | 'revoke_access';
 
 /** Which limit refused a field: the caller's, the member's, Circle's budget, or the operation's cap. */
-export type RateLimitScope = 'caller' | 'member' | 'budget' | 'operation_cap';
+export type RateLimitScope = 'caller' | 'member' | 'budget' | 'anonymous_budget' | 'operation_cap';
 
 /**
  * Where the rate limits and the budget are counted: this process only (no Redis configured), in
@@ -31,7 +31,7 @@ export const sharingStates = ['memory', 'shared', 'insurance'] as const;
 export type SharingState = (typeof sharingStates)[number];
 
 /** Why a field made no upstream call of its own. */
-export type SavedCallReason = 'same_request' | 'single_flight';
+export type SavedCallReason = 'same_request' | 'single_flight' | 'unusable_token';
 
 /**
  * Sees what the gateway does with token operations, for metrics. It never changes an outcome, and

@@ -6,14 +6,22 @@ import type { MemberAPIToken, RefreshedAccessToken } from '../client/responses.j
 import {
   ErrorResult,
   InvalidInputResult,
+  InvalidTokenResult,
   RateLimitedResult,
   reviveResult,
+  TokenExpiredResult,
   toOutcome,
   UpstreamUnavailableResult,
 } from '../domain/outcomes.js';
 import type { GatewayObserver, MemberLookup, TokenOperation, TokenRevoked } from '../domain/types.js';
 import type { RateLimits } from '../rate-limits/index.js';
 import { FlightAbandoned, type SharedFlights, type SingleFlight, tokenKey } from './single-flight.js';
+import {
+  isLiveAccessTokenShaped,
+  isRefreshTokenShaped,
+  type TokenKind,
+  type UnusableTokens,
+} from './unusable-tokens.js';
 
 /** What the loaders resolve to, as Circle sent it (snake_case): the schema's object types expose these. */
 export type { MemberAPIToken, RefreshedAccessToken };
@@ -31,6 +39,8 @@ export interface LoaderDeps {
   /** Rate limits shared across requests, and the key of the caller they are counted for. */
   rateLimits: RateLimits;
   callerKey: string;
+  /** The caller has no credential: held to the anonymous limits and share of the budget. */
+  anonymous?: boolean;
   /** Sees every upstream failure (for logs and metrics); never changes the outcome. */
   onUpstreamError?: (error: CircleError) => void;
   /** Sees every field's outcome, limit refusal and saved call (metrics); never changes an outcome. */
@@ -42,6 +52,10 @@ export interface LoaderDeps {
   onOutcome?: (operation: TokenOperation, outcome: string, subject: FieldSubject) => void;
   /** The request's trace context: upstream calls run in it, so their spans are its children. */
   traceContext?: TraceContext;
+  /** Tokens Circle recently called unknown, revoked or expired (shared by all requests of the process). */
+  unusableTokens?: UnusableTokens;
+  /** The clock access tokens' `exp` is read against (tests set it); default `Date.now`. */
+  now?: () => number;
 }
 
 export interface FieldSubject {
@@ -158,13 +172,14 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     (keys: readonly string[]) =>
       Promise.all(keys.map((key) => upstream(() => call(key))));
 
-  const revoke = (run: (token: string) => Promise<void>) =>
+  const revoke = (kind: TokenKind, run: (token: string) => Promise<void>) =>
     batch(async (token: string): Promise<TokenRevoked> => {
       try {
         await run(token);
       } catch (error) {
         // RFC 7009: a token that is already unusable is as revoked as a live one revoked now.
         if (traitsOf(error)?.alreadyUnusable !== true) throw error;
+        deps.unusableTokens?.remember(kind, token, 'INVALID_TOKEN');
       }
       return { revoked: true };
     });
@@ -179,14 +194,20 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   const memberTokens = lazily(
     () => new DataLoader(batch((key) => deps.api.issueMemberToken(identifier(key)))),
   );
-  const refreshRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeRefreshToken(token))));
-  const accessRevokes = lazily(() => new DataLoader(revoke((token) => deps.api.revokeAccessToken(token))));
+  const refreshRevokes = lazily(
+    () => new DataLoader(revoke('refresh', (token) => deps.api.revokeRefreshToken(token))),
+  );
+  const accessRevokes = lazily(
+    () => new DataLoader(revoke('access', (token) => deps.api.revokeAccessToken(token))),
+  );
 
-  const admit = (operation: TokenOperation, subject: string, call: boolean, flight?: string) =>
+  /** A field's admission; without a subject, the caller's limit alone (a token Circle cannot know). */
+  const admit = (operation: TokenOperation, subject: string | undefined, call: boolean, flight?: string) =>
     deps.rateLimits.admit({
       operation,
       callerKey: deps.callerKey,
-      subjectKey: tokenKey(subject),
+      ...(deps.anonymous ? { anonymous: true } : {}),
+      ...(subject !== undefined ? { subjectKey: tokenKey(subject) } : {}),
       call,
       ...(flight && deps.sharedFlights ? { flight: { key: flight, ttlMs: deps.sharedFlights.holdMs } } : {}),
     });
@@ -247,7 +268,13 @@ export function createLoaders(deps: LoaderDeps): Loaders {
           .catch(() => new UpstreamUnavailableResult()),
       );
     }
-    const flight = claim.run(() => upstream(() => deps.api.refreshAccessToken(token)));
+    const flight = claim.run(() =>
+      upstream(() => deps.api.refreshAccessToken(token)).then((outcome) => {
+        if (outcome instanceof InvalidTokenResult || outcome instanceof TokenExpiredResult)
+          deps.unusableTokens?.remember('refresh', token, outcome.code);
+        return outcome;
+      }),
+    );
     if (shared && flightKey) void flight.then((outcome) => shared.publish(flightKey, encodeOutcome(outcome)));
     return flight;
   }
@@ -265,13 +292,18 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     return verdict instanceof RateLimitedResult ? refused(verdict) : undefined;
   }
 
-  /** Admits one field, then loads. Subjects are hashed: no email or token is kept. */
+  /**
+   * Admits one field, then loads. Subjects are hashed: no email or token is kept. A field about a
+   * token Circle cannot know (`unusable`) is counted for its caller only, and not audited: nothing
+   * was issued, refreshed or revoked.
+   */
   async function field<T>(
     operation: TokenOperation,
     key: string,
     subject: string,
     load: () => Promise<T | Error>,
     admitFirst: () => Promise<RateLimitedResult | undefined>,
+    unusable = false,
   ): Promise<T> {
     const observer = deps.observer;
     try {
@@ -279,7 +311,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const earlier = firsts.get(seen);
       if (earlier) {
         // Admitted now, awaited after, so that fields are counted in their order.
-        const admission = admit(operation, subject, false);
+        const admission = admit(operation, unusable ? undefined : subject, false);
         const firstRefusal = await earlier;
         const verdict = await admission;
         if (firstRefusal) throw refused(firstRefusal);
@@ -294,6 +326,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const result = await load();
       if (result instanceof Error) throw result;
       observer?.tokenOperation(operation, 'ok');
+      if (unusable) return result;
       const memberId = (result as Partial<MemberAPIToken>).community_member_id;
       deps.onOutcome?.(operation, 'ok', {
         identifier: subject,
@@ -303,7 +336,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     } catch (error) {
       const outcome = error instanceof ErrorResult ? error.code : 'unexpected';
       observer?.tokenOperation(operation, outcome);
-      deps.onOutcome?.(operation, outcome, { identifier: subject });
+      if (!unusable) deps.onOutcome?.(operation, outcome, { identifier: subject });
       throw error;
     }
   }
@@ -319,11 +352,48 @@ export function createLoaders(deps: LoaderDeps): Loaders {
         () => first(operation, subject),
       );
 
+  /**
+   * The answer for a token Circle cannot know, or recently said it does not: junk never reaches
+   * Circle (a refresh is INVALID_TOKEN or TOKEN_EXPIRED, a revocation RFC 7009's `revoked: true`).
+   */
+  function unusableAnswer(
+    kind: TokenKind,
+    token: string,
+  ): InvalidTokenResult | TokenExpiredResult | undefined {
+    const shaped =
+      kind === 'refresh'
+        ? isRefreshTokenShaped(token)
+        : isLiveAccessTokenShaped(token, (deps.now ?? Date.now)());
+    const known = shaped ? deps.unusableTokens?.get(kind, token) : 'INVALID_TOKEN';
+    if (known === undefined) return undefined;
+    return known === 'TOKEN_EXPIRED' ? new TokenExpiredResult() : new InvalidTokenResult();
+  }
+
+  /** A field answered without a call: counted against the caller's limit alone. */
+  function withoutCall<T>(operation: TokenOperation, token: string, answer: T | Error): Promise<T> {
+    deps.observer?.upstreamCallSaved('unusable_token');
+    return field(
+      operation,
+      token,
+      token,
+      async () => answer,
+      async () => {
+        const verdict = await admit(operation, undefined, false);
+        return verdict instanceof RateLimitedResult ? refused(verdict) : undefined;
+      },
+      true,
+    );
+  }
+
   const memberToken = loaded('issue', memberTokens);
+  const revokeRefresh = loaded('revoke_refresh', refreshRevokes);
+  const revokeAccess = loaded('revoke_access', accessRevokes);
   return {
     // Emails differing only in case are one member to the per-member limit.
     memberToken: (by, value) => memberToken(memberKey(by, value), subjectKey(by, value)),
     refresh: (token) => {
+      const unusable = unusableAnswer('refresh', token);
+      if (unusable) return withoutCall<RefreshedAccessToken>('refresh', token, unusable);
       let outcome: Promise<RefreshedAccessToken | Error> | undefined;
       return field(
         'refresh',
@@ -338,8 +408,14 @@ export function createLoaders(deps: LoaderDeps): Loaders {
         },
       );
     },
-    revokeRefresh: loaded('revoke_refresh', refreshRevokes),
-    revokeAccess: loaded('revoke_access', accessRevokes),
+    revokeRefresh: (token) =>
+      unusableAnswer('refresh', token)
+        ? withoutCall<TokenRevoked>('revoke_refresh', token, { revoked: true })
+        : revokeRefresh(token),
+    revokeAccess: (token) =>
+      unusableAnswer('access', token)
+        ? withoutCall<TokenRevoked>('revoke_access', token, { revoked: true })
+        : revokeAccess(token),
     refused: (code, by, value) => {
       deps.observer?.tokenOperation('issue', code);
       deps.onOutcome?.('issue', code, { identifier: subjectKey(by, value) });

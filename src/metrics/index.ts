@@ -92,13 +92,13 @@ export function createMetrics(): Metrics {
   });
   const rateLimited = tallyCounter({
     name: 'gateway_rate_limited_total',
-    help: 'Fields refused by a limit of the gateway, by scope (caller, member, budget, operation_cap).',
+    help: 'Fields refused by a limit of the gateway, by scope (caller, member, budget, anonymous_budget, operation_cap).',
     labelNames: ['scope'],
     registers: [registry],
   });
   const saved = tallyCounter({
     name: 'gateway_upstream_calls_saved_total',
-    help: 'Fields answered without an upstream call of their own, by reason (same_request: an identical lookup in the request; single_flight: joined a concurrent refresh).',
+    help: 'Fields answered without an upstream call of their own, by reason (same_request: an identical lookup in the request; single_flight: joined a concurrent refresh; unusable_token: a token Circle cannot know, or recently said it did not).',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -106,8 +106,9 @@ export function createMetrics(): Metrics {
   for (const operation of ['issue', 'refresh', 'revoke_refresh', 'revoke_access']) {
     tokenOperations.zero(operation, 'ok');
   }
-  for (const scope of ['caller', 'member', 'budget', 'operation_cap']) rateLimited.zero(scope);
-  for (const reason of ['same_request', 'single_flight']) saved.zero(reason);
+  for (const scope of ['caller', 'member', 'budget', 'anonymous_budget', 'operation_cap'])
+    rateLimited.zero(scope);
+  for (const reason of ['same_request', 'single_flight', 'unusable_token']) saved.zero(reason);
   for (const endpoint of ['authToken', 'refresh', 'revokeRefresh', 'revokeAccess']) {
     upstreamRequests.zero(endpoint, 'ok');
   }

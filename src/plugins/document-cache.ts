@@ -43,7 +43,10 @@ export function boundedDocumentCache<V extends object>(limits: DocumentCacheLimi
  * `B`. So only a document with exactly one operation, asked for by its name or by none, is ever
  * compiled; a multi-operation document always runs on graphql-js, which picks the operation asked.
  */
-export function compileOnRepeat(): (args: { document: DocumentNode; operationName?: string | null }) => boolean {
+export function compileOnRepeat(): (args: {
+  document: DocumentNode;
+  operationName?: string | null;
+}) => boolean {
   const runs = new WeakMap<DocumentNode, number>();
   return ({ document, operationName }) => {
     if (!singleOperation(document, operationName)) return false;

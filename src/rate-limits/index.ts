@@ -13,9 +13,14 @@ export { type Admission, type Counter, type CounterStore, MemoryStore, type Verd
  *   instead of collecting its 429s. Only a field that makes its own upstream call spends it: a
  *   repeat in the same request, or a refresh that joins another's flight, does not.
  *
- * Budget priority: a revocation is a security action, counted (Circle counts it) but never
- * refused; new mints stop when 90 % of the window's budget is spent, leaving the rest to
- * refreshes, which keep signed-in members signed in.
+ * Budget priority: a revocation by an authenticated caller is a security action, counted (Circle
+ * counts it) but never refused; new mints stop when 90 % of the window's budget is spent, leaving
+ * the rest to refreshes, which keep signed-in members signed in.
+ *
+ * Anonymous callers (no credential: they can only refresh and revoke tokens they hold) spend a
+ * capped share of the budget, in a bucket of their own counted on top of the whole: once the share
+ * is spent, their fields are refused, revocations included, so that strangers can never spend
+ * what authenticated callers need. Their per-caller limit is lower too.
  *
  * One field is one `admit` of the store (one round trip to Redis, a Lua script), all or nothing.
  * With a shared store (Redis), every replica counts in it; while it is unreachable, this replica
@@ -33,11 +38,16 @@ export interface RateLimits {
 
 export interface FieldAdmission {
   operation: TokenOperation;
-  /** The caller's key and the hashed subject (member, or refresh/access token) the field is about. */
+  /**
+   * The caller's key and the hashed subject (member, or refresh/access token) the field is about;
+   * without a subject (a token Circle cannot know), the caller's limit alone.
+   */
   callerKey: string;
-  subjectKey: string;
+  subjectKey?: string;
   /** Whether the field makes an upstream call of its own, and so spends budget. */
   call: boolean;
+  /** The caller has no credential: its own per-caller limit and the anonymous share of the budget apply. */
+  anonymous?: boolean;
   /** A refresh flight key (a keyed hash of the token) other replicas may share. */
   flight?: { key: string; ttlMs: number };
 }
@@ -60,7 +70,14 @@ const messages: Record<Exclude<RateLimitScope, 'operation_cap'>, (s: number) => 
   caller: (s) => `Too many token requests from this caller; retry after ${s} s.`,
   member: (s) => `Too many token requests for this member; retry after ${s} s.`,
   budget: (s) => `The gateway's share of Circle's rate limit is spent; retry after ${s} s.`,
+  anonymous_budget: (s) =>
+    `The share of Circle's rate limit for callers without credentials is spent; retry after ${s} s, or authenticate.`,
 };
+
+/** What anonymous callers together may spend of a budget of `budget` calls, at `percent` %. */
+export function anonymousShare(budget: number, percent: number): number {
+  return Math.floor((budget * percent) / 100);
+}
 
 /** The budget a field of `operation` may use up to: revocations are never refused, mints stop first. */
 export function budgetLimit(operation: TokenOperation, budget: number): number {
@@ -91,24 +108,40 @@ export function createRateLimits(config: RateLimitsConfig, shared?: SharedCounte
         {
           scope: 'caller',
           key: `caller:${field.callerKey}`,
-          limit: config.perCallerPerMinute,
+          limit: field.anonymous ? config.perAnonymousCallerPerMinute : config.perCallerPerMinute,
           windowMs: MINUTE,
         },
-        {
-          scope: 'member',
-          key: `member:${field.subjectKey}`,
-          limit: config.perMemberPerMinute,
-          windowMs: MINUTE,
-        },
+        ...(field.subjectKey !== undefined
+          ? [
+              {
+                scope: 'member',
+                key: `member:${field.subjectKey}`,
+                limit: config.perMemberPerMinute,
+                windowMs: MINUTE,
+              } satisfies Counter,
+            ]
+          : []),
       ],
       ...(field.call && budget > 0
         ? {
-            budget: {
-              scope: 'budget',
-              key: 'budget',
-              limit: budgetLimit(field.operation, budget),
-              windowMs: BUDGET_WINDOW,
-            },
+            budgets: [
+              {
+                scope: 'budget',
+                key: 'budget',
+                limit: budgetLimit(field.operation, budget),
+                windowMs: BUDGET_WINDOW,
+              },
+              ...(field.anonymous
+                ? [
+                    {
+                      scope: 'anonymous_budget',
+                      key: 'budget:anonymous',
+                      limit: anonymousShare(budget, config.anonymousBudgetPercent),
+                      windowMs: BUDGET_WINDOW,
+                    } satisfies Counter,
+                  ]
+                : []),
+            ],
           }
         : {}),
       ...(field.call && field.flight ? { flight: field.flight } : {}),
@@ -119,7 +152,9 @@ export function createRateLimits(config: RateLimitsConfig, shared?: SharedCounte
     const replicas = shared?.replicas() ?? 1;
     return insurance.admitNow({
       counters: admission.counters.map((counter) => insuranceShare(counter, replicas)),
-      ...(admission.budget ? { budget: insuranceShare(admission.budget, replicas) } : {}),
+      ...(admission.budgets
+        ? { budgets: admission.budgets.map((counter) => insuranceShare(counter, replicas)) }
+        : {}),
     });
   }
 

@@ -19,8 +19,11 @@ export interface Counter {
 export interface Admission {
   /** Each must have room; then each is counted. When one refuses, nothing is counted. */
   counters: Counter[];
-  /** Circle's budget: checked and counted only when this field leads (makes its own call). */
-  budget?: Counter;
+  /**
+   * Circle's budget, and the anonymous callers' share of it when the caller is anonymous: checked
+   * and counted only when this field leads (makes its own call).
+   */
+  budgets?: Counter[];
   /**
    * A refresh flight other replicas may be running (a keyed hash of the refresh token): when one
    * is, this field joins it (no budget), else it leads and holds the flight for `ttlMs`.
@@ -70,7 +73,7 @@ export class MemoryStore implements CounterStore {
   admitNow(admission: Admission): Verdict {
     const now = this.now();
     this.sweep(now);
-    const counters = admission.budget ? [...admission.counters, admission.budget] : admission.counters;
+    const counters = admission.budgets ? [...admission.counters, ...admission.budgets] : admission.counters;
     for (const counter of counters) {
       const window = this.current(counter.key, now);
       if (window && window.used >= counter.limit) {
@@ -88,7 +91,8 @@ export class MemoryStore implements CounterStore {
     const now = this.now();
     this.sweep(now);
     for (const counter of admission.counters) this.count(counter, now);
-    if (admission.budget && verdict.admitted === 'lead') this.count(admission.budget, now);
+    if (admission.budgets && verdict.admitted === 'lead')
+      for (const budget of admission.budgets) this.count(budget, now);
   }
 
   private current(key: string, now: number): Window | undefined {

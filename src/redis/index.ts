@@ -178,12 +178,13 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
     replicas: () => replicas,
     admit: (admission: Admission) =>
       guarded(async (): Promise<Verdict> => {
-        const counters = admission.budget ? [...admission.counters, admission.budget] : admission.counters;
+        const budgets = admission.budgets ?? [];
+        const counters = [...admission.counters, ...budgets];
         const keys = counters.map((counter) => counterKey(counter.key));
         if (admission.flight) keys.push(admission.flight.key);
         const args = [
           String(admission.counters.length),
-          admission.budget ? '1' : '0',
+          String(budgets.length),
           String(admission.flight?.ttlMs ?? 0),
           replica,
           ...counters.flatMap((counter) => [

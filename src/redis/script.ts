@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
  * One field's admission in one round trip, atomically: the caller and member counters, Circle's
  * budget when the field leads, and the refresh flight it may join.
  *
- * KEYS: the counters, then the budget (when ARGV[2] is '1'), then the flight (when ARGV[3] > 0).
- * ARGV: [1] how many counters before the budget, [2] whether a budget follows, [3] the flight's hold
+ * KEYS: the counters, then the budget counters (ARGV[2] of them), then the flight (when ARGV[3] > 0).
+ * ARGV: [1] how many counters before the budget, [2] how many budget counters follow, [3] the flight's hold
  * in ms (0: no flight), [4] the holder's name, then a limit and a window in ms per counter (limit -1:
  * counted, never refused).
  * Returns {0, index, ms}: refused by the counter at `index`, which resets in `ms`; {1}: admitted to
@@ -14,8 +14,7 @@ import { createHash } from 'node:crypto';
  */
 export const admitScript = `
 local n = tonumber(ARGV[1])
-local total = n
-if ARGV[2] == '1' then total = n + 1 end
+local total = n + tonumber(ARGV[2])
 local hold = tonumber(ARGV[3])
 local joining = hold > 0 and redis.call('EXISTS', KEYS[total + 1]) == 1
 local last = total

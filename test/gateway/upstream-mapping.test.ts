@@ -7,6 +7,7 @@ import {
   type Stack,
   startStack,
 } from '../support/stack.js';
+import { shapedAccessToken, shapedRefreshToken } from '../support/tokens.js';
 
 /**
  * Every answer the OpenAPI file documents, replayed by the sandbox exactly as documented, and the
@@ -44,21 +45,25 @@ const graphqlOutcome: Record<string, string> = {
   'POST /api/v1/headless/refresh_token/revoke 422 unprocessable_entity': 'UPSTREAM_UNAVAILABLE',
 };
 
-const operations: Record<string, { query: string; field: string }> = {
+// A new token per case: one Circle called unknown is remembered and would not reach the next fault.
+const refreshToken = shapedRefreshToken;
+const accessToken = () => shapedAccessToken();
+
+const operations: Record<string, { query: () => string; field: string }> = {
   '/api/v1/headless/auth_token': {
-    query: `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`,
+    query: () => `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`,
     field: 'memberToken',
   },
   '/api/v1/headless/access_token/refresh': {
-    query: `mutation { refreshToken(refreshToken: "some-refresh-token") { ${accessTokenFields} } }`,
+    query: () => `mutation { refreshToken(refreshToken: "${refreshToken()}") { ${accessTokenFields} } }`,
     field: 'refreshToken',
   },
   '/api/v1/headless/refresh_token/revoke': {
-    query: `mutation { revokeRefreshToken(refreshToken: "some-refresh-token") { ${revokedFields} } }`,
+    query: () => `mutation { revokeRefreshToken(refreshToken: "${refreshToken()}") { ${revokedFields} } }`,
     field: 'revokeRefreshToken',
   },
   '/api/v1/headless/access_token/revoke': {
-    query: `mutation { revokeAccessToken(accessToken: "some.access.token") { ${revokedFields} } }`,
+    query: () => `mutation { revokeAccessToken(accessToken: "${accessToken()}") { ${revokedFields} } }`,
     field: 'revokeAccessToken',
   },
 };
@@ -89,7 +94,7 @@ describe('every documented upstream answer becomes the right GraphQL result', ()
           { kind: 'raw', status: row.status, body: row.value === undefined ? '' : JSON.stringify(row.value) },
         ],
       });
-      const response = await stack.post(operation.query);
+      const response = await stack.post(operation.query());
       expect(response.status).toBe(200);
       expect(response.body.errors).toBeUndefined();
       const result = response.body.data?.[operation.field] as Record<string, unknown>;
@@ -104,7 +109,7 @@ describe('every documented upstream answer becomes the right GraphQL result', ()
 
   it('answers a 429 with RATE_LIMITED and Circle’s Retry-After', async () => {
     stack.sandbox.setFaults({ queue: [{ kind: 'rateLimit', retryAfterSeconds: 90 }] });
-    const response = await stack.post(operations['/api/v1/headless/auth_token']?.query ?? '');
+    const response = await stack.post(operations['/api/v1/headless/auth_token']?.query() ?? '');
     expect(response.body.data?.memberToken).toStrictEqual({
       __typename: 'RateLimited',
       code: 'RATE_LIMITED',

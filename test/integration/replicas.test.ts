@@ -5,6 +5,7 @@ import { type Launched, launch } from '../../bench/launch.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type RedisServer, redisMissing, startRedis } from '../support/redis.js';
 import { memberTokenFields } from '../support/stack.js';
+import { shapedAccessToken, shapedRefreshToken } from '../support/tokens.js';
 
 /**
  * Three gateway processes against one redis-server and one sandbox, the way replicas run behind a
@@ -149,7 +150,7 @@ describe.skipIf(redisMissing)('three replicas sharing one Redis', () => {
       Array.from({ length: 5 }, (_, i) =>
         post(
           on(i),
-          `mutation { r: revokeAccessToken(accessToken: "revoked-${i}") { __typename ... on TokenRevoked { revoked } } }`,
+          `mutation { r: revokeAccessToken(accessToken: "${shapedAccessToken(i + 1)}") { __typename ... on TokenRevoked { revoked } } }`,
         ),
       ),
     );
@@ -157,7 +158,7 @@ describe.skipIf(redisMissing)('three replicas sharing one Redis', () => {
     expect(sandbox.stats().calls.revokeAccess).toBe(5);
     const refresh = await post(
       on(1),
-      'mutation { r: refreshToken(refreshToken: "any-refresh-token") { __typename ... on Error { code message } } }',
+      `mutation { r: refreshToken(refreshToken: "${shapedRefreshToken()}") { __typename ... on Error { code message } } }`,
     );
     expect(refresh.fields[0]?.message).toMatch(/^The gateway's share of Circle's rate limit is spent/);
   });

@@ -12,7 +12,14 @@ import { type RedisServer, redisMissing, startRedis } from '../support/redis.js'
  * outage falls back to per-replica insurance and recovers by itself.
  */
 const appToken = 'shared-state-test-app-token';
-const limits = { perCallerPerMinute: 4, perMemberPerMinute: 100, circleBudgetPer5Min: 10, replicas: 2 };
+const limits = {
+  perCallerPerMinute: 4,
+  perAnonymousCallerPerMinute: 4,
+  perMemberPerMinute: 100,
+  anonymousBudgetPercent: 10,
+  circleBudgetPer5Min: 10,
+  replicas: 2,
+};
 
 let redis: RedisServer;
 const opened: SharedState[] = [];

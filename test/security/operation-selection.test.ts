@@ -27,7 +27,10 @@ afterAll(async () => {
   await stack.close();
 });
 
-type Door = (operationName: string, extra?: Record<string, string>) => Promise<{ status: number; body: unknown }>;
+type Door = (
+  operationName: string,
+  extra?: Record<string, string>,
+) => Promise<{ status: number; body: unknown }>;
 
 const viaYoga: Door = async (operationName) => {
   const response = await stack.gateway.fetch('http://gateway/graphql', {

@@ -19,7 +19,9 @@ export const testDocumentLimits: DocumentLimitsConfig = {
 /** Rate limits and the Circle budget out of the way unless a test sets them. */
 export const testRateLimits: RateLimitsConfig = {
   perCallerPerMinute: 100_000,
+  perAnonymousCallerPerMinute: 100_000,
   perMemberPerMinute: 100_000,
+  anonymousBudgetPercent: 10,
   circleBudgetPer5Min: 0,
   replicas: 1,
 };
