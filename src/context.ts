@@ -15,7 +15,10 @@ import type { RateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
 
 export interface ContextDeps {
-  config: Pick<GatewayConfig, 'upstreamConcurrency' | 'maxUpstreamCallsPerOperation'>;
+  config: Pick<
+    GatewayConfig,
+    'upstreamConcurrency' | 'maxUpstreamCallsPerOperation' | 'maxEntityRepresentations'
+  >;
   client: Upstream;
   logger: Logger;
   rateLimits: RateLimits;
@@ -91,8 +94,27 @@ export function createContextFactory(deps: ContextDeps) {
             },
           }
         : {}),
+      ...(audit
+        ? {
+            onRefusals: (code, { fields, identifiers }) => {
+              const hashes = [...new Set(identifiers)].map((identifier) => audit.hash(identifier));
+              audit.record({
+                event: 'token.refused',
+                operation: 'issue',
+                outcome: code,
+                caller: { kind: caller.kind, ...(caller.kind === 'backend' ? { name: caller.name } : {}) },
+                ...(hashes.length === 1 && hashes[0]
+                  ? { subject: { hash: hashes[0] } }
+                  : { subjects: hashes }),
+                count: fields,
+                requestId,
+                ...(traceId ? { traceId } : {}),
+              });
+            },
+          }
+        : {}),
     });
     countUpstreamCalls(request, loaders.upstreamCalls);
-    return { requestId, caller, loaders };
+    return { requestId, caller, loaders, maxEntityRepresentations: config.maxEntityRepresentations };
   };
 }

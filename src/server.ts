@@ -41,6 +41,7 @@ export type GatewayOptions = Pick<
   | 'introspection'
   | 'upstreamConcurrency'
   | 'maxUpstreamCallsPerOperation'
+  | 'maxEntityRepresentations'
   | 'maxRequestBodyBytes'
   | 'corsOrigins'
   | 'auth'

@@ -14,7 +14,13 @@ export interface AuditEvent {
   outcome: string;
   caller: { kind: Caller['kind']; name?: string };
   /** Circle's member id when known, else a keyed hash of the identifier or token: never the raw value. */
-  subject: { memberId: string } | { hash: string };
+  subject?: { memberId: string } | { hash: string };
+  /**
+   * Refusals are recorded once per request and code: how many fields were refused, and, when they
+   * were about more than one subject, the distinct subjects' keyed hashes (instead of `subject`).
+   */
+  count?: number;
+  subjects?: string[];
   requestId: string;
   /** The request's trace id, when it is traced. */
   traceId?: string;

@@ -86,6 +86,8 @@ export interface GatewayConfig {
   upstreamConcurrency: number;
   /** Upstream calls one GraphQL operation may make; fields beyond get RATE_LIMITED. */
   maxUpstreamCallsPerOperation: number;
+  /** `_entities` representations one request may send. */
+  maxEntityRepresentations: number;
   /** Largest request body accepted, by Content-Length. */
   maxRequestBodyBytes: number;
   /** Browser origins allowed to call cross-origin: none (same-origin only), a list, or '*'. */
@@ -190,6 +192,7 @@ export function loadConfig(env: Env): GatewayConfig {
     upstreamConnections: read(env, 'UPSTREAM_CONNECTIONS', mode),
     upstreamConcurrency: read(env, 'UPSTREAM_CONCURRENCY', mode),
     maxUpstreamCallsPerOperation: read(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', mode),
+    maxEntityRepresentations: read(env, 'MAX_ENTITY_REPRESENTATIONS', mode),
     corsOrigins: read(env, 'CORS_ORIGINS', mode),
     maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),

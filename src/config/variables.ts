@@ -330,6 +330,12 @@ export const variables = {
   MAX_TOKENS: { section: limits, ...limit(2000, 100_000), meaning: 'lexical tokens in one document' },
   MAX_DIRECTIVES: { section: limits, ...limit(10, 1000), meaning: 'directives in one document' },
   MAX_COST: { section: limits, ...limit(5000, 1_000_000), meaning: "graphql-armor's cost of one document" },
+  MAX_ENTITY_REPRESENTATIONS: {
+    section: limits,
+    ...limit(100, 100_000),
+    meaning:
+      'federation `_entities` representations one request may send (all its `_entities` fields together); beyond, the request is refused before any is looked up. A router sends one per entity it needs: raise it if your router batches more members in one fetch',
+  },
   RATE_LIMIT_PER_CALLER: {
     section: limits,
     ...limit(600, 1_000_000),

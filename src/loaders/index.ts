@@ -50,6 +50,11 @@ export interface LoaderDeps {
    * given (to be hashed there, never written), and Circle's member id when the answer carried it.
    */
   onOutcome?: (operation: TokenOperation, outcome: string, subject: FieldSubject) => void;
+  /**
+   * Sees the member-token fields the schema refused in this request, once per code when the
+   * request ends (`finish`): one audit event however many representations were refused.
+   */
+  onRefusals?: (code: RefusalCode, refusal: { fields: number; identifiers: string[] }) => void;
   /** The request's trace context: upstream calls run in it, so their spans are its children. */
   traceContext?: TraceContext;
   /** Tokens Circle recently called unknown, revoked or expired (shared by all requests of the process). */
@@ -57,6 +62,8 @@ export interface LoaderDeps {
   /** The clock access tokens' `exp` is read against (tests set it); default `Date.now`. */
   now?: () => number;
 }
+
+export type RefusalCode = 'FORBIDDEN' | 'UNAUTHENTICATED';
 
 export interface FieldSubject {
   identifier: string;
@@ -69,8 +76,13 @@ export interface Loaders {
   refresh(refreshToken: string): Promise<RefreshedAccessToken>;
   revokeRefresh(refreshToken: string): Promise<TokenRevoked>;
   revokeAccess(accessToken: string): Promise<TokenRevoked>;
-  /** Tells the loaders that the schema refused a member-token field before loading (metrics, audit). */
-  refused(code: 'FORBIDDEN' | 'UNAUTHENTICATED', by: MemberLookup, value: string): void;
+  /**
+   * Tells the loaders that the schema refused member-token fields before loading (metrics, audit),
+   * `count` of them for this lookup; each counts against the caller's limit.
+   */
+  refused(code: RefusalCode, by: MemberLookup, value: string, count?: number): void;
+  /** The request is over: reports what was refused (`onRefusals`). */
+  finish(): void;
   /** Upstream calls this request has made so far (for the access log). */
   upstreamCalls(): number;
 }
@@ -385,6 +397,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     );
   }
 
+  /** The schema's refusals in this request, by code: reported once each when it ends. */
+  const refusals = new Map<RefusalCode, { fields: number; identifiers: string[] }>();
   const memberToken = loaded('issue', memberTokens);
   const revokeRefresh = loaded('revoke_refresh', refreshRevokes);
   const revokeAccess = loaded('revoke_access', accessRevokes);
@@ -416,9 +430,20 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       unusableAnswer('access', token)
         ? withoutCall<TokenRevoked>('revoke_access', token, { revoked: true })
         : revokeAccess(token),
-    refused: (code, by, value) => {
-      deps.observer?.tokenOperation('issue', code);
-      deps.onOutcome?.('issue', code, { identifier: subjectKey(by, value) });
+    refused: (code, by, value, count = 1) => {
+      for (let field = 0; field < count; field += 1) {
+        deps.observer?.tokenOperation('issue', code);
+        // Counted, not awaited: the field is refused whatever the limit says.
+        void admit('issue', undefined, false);
+      }
+      const refusal = refusals.get(code) ?? { fields: 0, identifiers: [] };
+      refusal.fields += count;
+      refusal.identifiers.push(subjectKey(by, value));
+      refusals.set(code, refusal);
+    },
+    finish: () => {
+      for (const [code, refusal] of refusals) deps.onRefusals?.(code, refusal);
+      refusals.clear();
     },
     upstreamCalls: () => made,
   };

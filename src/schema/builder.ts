@@ -14,6 +14,8 @@ export interface Context {
   caller: Caller;
   loaders: Loaders;
   requestId: string;
+  /** `_entities` representations one request may send (MAX_ENTITY_REPRESENTATIONS). */
+  maxEntityRepresentations: number;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface Context {
  */
 export function releaseRequest(context: object): void {
   RequestCache.clearForContext(context);
+  // The request is over: what the schema refused in it is reported once (loaders/index.ts).
+  (context as Partial<Context>).loaders?.finish();
 }
 
 export const builder = new SchemaBuilder<{

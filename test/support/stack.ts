@@ -82,6 +82,7 @@ export async function startStack(options: StackOptions = {}) {
       introspection: true,
       upstreamConcurrency: 8,
       maxUpstreamCallsPerOperation: 50,
+      maxEntityRepresentations: 100,
       maxRequestBodyBytes: 100_000,
       corsOrigins: [],
       openAccess: true,
