@@ -207,9 +207,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         openAccess: config.openAccess,
         logger,
       }),
-      ...(config.trustedDocuments
-        ? [useTrustedDocuments(config.trustedDocuments, { graphiql: config.graphiql })]
-        : []),
+      ...(config.trustedDocuments ? [useTrustedDocuments(config.trustedDocuments)] : []),
       useDisableIntrospection(!config.introspection),
       useCsrfPrevention(),
       ...useDocumentLimits(config.documentLimits, config.introspection),

@@ -323,7 +323,7 @@ export const variables = {
     expected: 'a file path',
     shownDefault: 'unset (any document)',
     meaning:
-      "a trusted-documents manifest (JSON: id → document, or Apollo's persisted query manifest): member-JWT and anonymous callers may then run only its documents, by `documentId` or `extensions.persistedQuery.sha256Hash`; API-key callers (routers, backends) and the gateway's own GraphiQL page, where it is served, may still send any document",
+      "a trusted-documents manifest (JSON: id → document, or Apollo's persisted query manifest): member-JWT and anonymous callers may then run only its documents, by `documentId` or `extensions.persistedQuery.sha256Hash`; API-key callers (routers, backends, and GraphiQL users who add an `x-api-key` header) may still send any document",
   },
   MAX_DEPTH: { section: limits, ...limit(10, 100), meaning: 'deepest document (inline fragments count)' },
   MAX_ALIASES: { section: limits, ...limit(50, 1000), meaning: 'aliases in one document' },

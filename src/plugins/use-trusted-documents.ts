@@ -8,29 +8,17 @@ import { authenticatedCaller } from './use-caller-authentication.js';
 
 const refusal = (message: string, code: string) => ({ message, extensions: { code, http: { status: 400 } } });
 
-/** Whether a request comes from the GraphiQL page this gateway serves (same origin, its path). */
-function fromOwnGraphiQL(request: Request): boolean {
-  const referer = request.headers.get('referer');
-  if (!referer) return false;
-  try {
-    const from = new URL(referer);
-    const to = new URL(request.url);
-    return from.origin === to.origin && from.pathname === to.pathname;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Trusted documents (`TRUSTED_DOCUMENTS`), on yoga's persisted-operations plugin: member-JWT and
  * anonymous callers (frontends) may run only the manifest's documents, named by `documentId` (the
  * GraphQL-over-HTTP proposal's field) or `extensions.persistedQuery.sha256Hash` (Apollo's); a
  * `query` from them is refused before it is parsed. Backends with an API key (routers planning
- * `_entities`, services) may still send any document, and so may GraphiQL where it is served
- * (`GRAPHIQL`, off in production): a request from the gateway's own GraphiQL page, by its
- * `Referer`. The caller is known by then: it was authenticated before the parameters were read.
+ * `_entities`, services) may still send any document; so may a GraphiQL user who adds an
+ * `x-api-key` header, which makes them a backend. A `Referer` proves nothing (any HTTP client can
+ * send one), so it exempts no one. The caller is known by then: it was authenticated before the
+ * parameters were read.
  */
-export function useTrustedDocuments(documents: TrustedDocuments, options: { graphiql: boolean }): Plugin {
+export function useTrustedDocuments(documents: TrustedDocuments): Plugin {
   return usePersistedOperations({
     getPersistedOperation: (id) => documents.get(id) ?? null,
     extractPersistedOperationId: (params, request, context) => {
@@ -39,8 +27,7 @@ export function useTrustedDocuments(documents: TrustedDocuments, options: { grap
         ? documentId
         : defaultExtractPersistedOperationId(params, request, context);
     },
-    allowArbitraryOperations: (request) =>
-      authenticatedCaller(request)?.kind === 'backend' || (options.graphiql && fromOwnGraphiQL(request)),
+    allowArbitraryOperations: (request) => authenticatedCaller(request)?.kind === 'backend',
     customErrors: {
       persistedQueryOnly: refusal(
         'Only trusted documents may be run by this caller: send the documentId of a document in the manifest instead of a query.',

@@ -90,12 +90,16 @@ describe('trusted documents', () => {
     expect(stack.sandbox.stats().calls.authToken).toBe(before);
   });
 
-  it('let GraphiQL send any document where it is served, and only from its own page', async () => {
+  it('exempt no one for a Referer, even the gateway’s own GraphiQL page’s; an API key exempts', async () => {
     const query = '{ __typename }';
-    const fromGraphiQL = await send({ query }, { referer: 'http://gateway/graphql' });
-    expect(fromGraphiQL.body).toEqual({ data: { __typename: 'Query' } });
-    const elsewhere = await send({ query }, { referer: 'http://evil.example/graphql' });
-    expect(elsewhere.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    for (const referer of ['http://gateway/graphql', 'http://evil.example/graphql']) {
+      const forged = await send({ query }, { referer });
+      expect(forged.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+      const member = await send({ query }, { ...asMember(), referer });
+      expect(member.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    }
+    const withKey = await send({ query }, { referer: 'http://gateway/graphql', 'x-api-key': apiKey });
+    expect(withKey.body).toEqual({ data: { __typename: 'Query' } });
     const production = await startStack({
       gateway: {
         openAccess: false,
