@@ -16,6 +16,7 @@ import { trackForDrain } from './drain.js';
 import { createLogger, stdoutDestination } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { startMetricsServer } from './metrics/server.js';
+import { jwksLogging } from './plugins/use-caller-authentication.js';
 import { assignRequestIds } from './plugins/use-request-id.js';
 import type { SharedState } from './redis/index.js';
 import type { Sandbox } from './sandbox/server.js';
@@ -102,7 +103,7 @@ if (config.redis) {
 const exampleMember = sandbox?.simulator.members[0];
 // load.ts has already refused to start outside sandbox mode without caller authentication.
 const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && config.auth.jwt === undefined;
-const callers = createCallerAuthentication(config.auth);
+const callers = createCallerAuthentication(config.auth, { jwks: jwksLogging(logger) });
 const gateway = createGateway(
   { ...config, openAccess },
   {

@@ -17,7 +17,7 @@ import type { Metrics } from './metrics/index.js';
 import { boundedDocumentCache, compileOnRepeat } from './plugins/document-cache.js';
 import { useAccessLog } from './plugins/use-access-log.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
-import { useCallerAuthentication } from './plugins/use-caller-authentication.js';
+import { jwksLogging, useCallerAuthentication } from './plugins/use-caller-authentication.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useDisableIntrospection } from './plugins/use-disable-introspection.js';
 import { useDocumentLimits } from './plugins/use-document-limits.js';
@@ -106,7 +106,8 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     sharing: () => rateLimits.sharing(),
   });
   const repeated = compileOnRepeat();
-  const callerAuthentication = deps.callers ?? createCallerAuthentication(config.auth);
+  const callerAuthentication =
+    deps.callers ?? createCallerAuthentication(config.auth, { jwks: jwksLogging(logger) });
   const context = createContextFactory({
     config,
     client,

@@ -1,15 +1,12 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import {
-  createRemoteJWKSet,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config/load.js';
 import type { Caller, HeaderReader } from '../domain/types.js';
 import { addressKey, clientAddress } from './client-address.js';
+import { AuthUnavailableError, type JwksObserver, resilientJwks } from './jwks.js';
+
+export { AuthUnavailableError } from './jwks.js';
 
 /** A credential was presented and is not valid: the whole request is refused (401), nothing runs. */
 export function unauthenticated(message: string): GraphQLError {
@@ -19,14 +16,6 @@ export function unauthenticated(message: string): GraphQLError {
       http: { status: 401, headers: { 'www-authenticate': 'Bearer' } },
     },
   });
-}
-
-/** Callers cannot be authenticated right now (the JWKS is unreachable or broken). */
-export class AuthUnavailableError extends Error {
-  override name = 'AuthUnavailableError';
-  constructor(cause: unknown) {
-    super('The member JWT key set could not be fetched or read.', { cause });
-  }
 }
 
 // One-shot hashing (node:crypto `hash`): half the time of a Hash object, once per request.
@@ -44,12 +33,20 @@ export interface CallerAuthentication {
   reload(config: AuthConfig): void;
 }
 
-export function createCallerAuthentication(config: AuthConfig): CallerAuthentication {
-  let current = createAuthenticator(config);
+export interface AuthenticatorOptions {
+  /** Told when the member JWT key set becomes unreachable, and when it is back (logged once each). */
+  jwks?: JwksObserver;
+}
+
+export function createCallerAuthentication(
+  config: AuthConfig,
+  options: AuthenticatorOptions = {},
+): CallerAuthentication {
+  let current = createAuthenticator(config, options);
   return {
     authenticate: (headers, remoteAddress) => current(headers, remoteAddress),
     reload(next) {
-      current = createAuthenticator(next);
+      current = createAuthenticator(next, options);
     },
   };
 }
@@ -57,15 +54,19 @@ export function createCallerAuthentication(config: AuthConfig): CallerAuthentica
 /**
  * Builds the request authenticator. API keys are compared in constant time (SHA-256 digests, so
  * length leaks nothing either); JWTs are verified with jose against the configured issuer and
- * audience, with `alg` pinned (so `alg: none` and HS/RS confusion are refused).
+ * audience, with `alg` pinned (so `alg: none` and HS/RS confusion are refused); a JWT must carry an
+ * `exp`, may not be valid for longer than the configured age (from its `iat`, or from now to its
+ * `exp`), and may not be issued in the future beyond the clock tolerance. An email counts only when
+ * the issuer says it is verified (`true` or `"true"` in the verified claim), or when the deployment
+ * says the issuer's emails always are.
  */
-export function createAuthenticator(config: AuthConfig): Authenticate {
+export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticate {
   const keys = [...config.apiKeys].map(([name, key]) => ({ name, digest: digest(key) }));
   const jwt = config.jwt;
   const key: Uint8Array | JWTVerifyGetKey | undefined = jwt?.secret
     ? new TextEncoder().encode(jwt.secret)
     : jwt?.jwksUrl
-      ? createRemoteJWKSet(new URL(jwt.jwksUrl))
+      ? resilientJwks(new URL(jwt.jwksUrl), options.jwks ? { observer: options.jwks } : {})
       : undefined;
   const algorithms = jwt?.secret ? ['HS256'] : asymmetric;
 
@@ -81,30 +82,42 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
   async function member(token: string): Promise<Caller> {
     if (!jwt || !key) throw unauthenticated('Bearer tokens are not accepted by this gateway.');
     let payload: JWTPayload;
+    const rules = {
+      algorithms,
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      requiredClaims: ['exp'],
+      clockTolerance: jwt.clockToleranceS,
+    };
     try {
       const verified =
-        key instanceof Uint8Array
-          ? await jwtVerify(token, key, { algorithms, issuer: jwt.issuer, audience: jwt.audience })
-          : await jwtVerify(token, key, { algorithms, issuer: jwt.issuer, audience: jwt.audience });
+        key instanceof Uint8Array ? await jwtVerify(token, key, rules) : await jwtVerify(token, key, rules);
       payload = verified.payload;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The bearer token has expired.');
-      // The key set could not be fetched or read: the gateway's fault, not the caller's token.
-      if (
-        error instanceof joseErrors.JWKSTimeout ||
-        error instanceof joseErrors.JWKSInvalid ||
-        !(error instanceof joseErrors.JOSEError)
-      ) {
-        throw new AuthUnavailableError(error);
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp')
+        throw unauthenticated('The bearer token must carry an expiry (exp).');
+      // The key set could not be fetched or read (jwks.ts): the gateway's fault, not the token's.
+      if (error instanceof AuthUnavailableError || !(error instanceof joseErrors.JOSEError)) {
+        throw error instanceof AuthUnavailableError ? error : new AuthUnavailableError(error);
       }
       throw unauthenticated('The bearer token is not valid.');
     }
+    const nowS = Date.now() / 1000;
+    const { iat, exp } = payload as { iat?: number; exp: number };
+    if (iat !== undefined && iat > nowS + jwt.clockToleranceS)
+      throw unauthenticated('The bearer token was issued in the future (iat).');
+    if ((iat !== undefined && nowS - iat > jwt.maxAgeS) || exp - Math.min(nowS, iat ?? nowS) > jwt.maxAgeS)
+      throw unauthenticated(
+        `The bearer token lives too long: at most ${jwt.maxAgeS} s from its issue is accepted.`,
+      );
     const claim = (name: string) => payload[name];
     const email = claim(jwt.emailClaim);
     const ssoId = claim(jwt.ssoClaim);
     const memberId = claim(jwt.memberIdClaim);
-    // An email counts only when the issuer did not say it is unverified.
-    const emailVerified = payload.email_verified !== false && payload.email_verified !== 'false';
+    // Fail closed: an email counts only when the issuer says it is verified, in so many words.
+    const verified = claim(jwt.emailVerifiedClaim);
+    const emailVerified = jwt.emailsAlwaysVerified || verified === true || verified === 'true';
     return {
       kind: 'member',
       key: `jwt:${hash('sha256', `${payload.iss}|${payload.sub}`, 'base64url').slice(0, 22)}`,

@@ -125,6 +125,14 @@ export interface AuthConfig {
     audience: string;
     /** Claim names: the member's verified email, SSO user id and Circle member id. */
     emailClaim: string;
+    /** The claim saying the email is verified (only `true` or `"true"` counts). */
+    emailVerifiedClaim: string;
+    /** The issuer puts only verified emails in the email claim: no flag needed. */
+    emailsAlwaysVerified: boolean;
+    /** The longest a JWT may be valid, from its `iat` (or now) to its `exp`, and the oldest `iat`. */
+    maxAgeS: number;
+    /** Clock skew allowed on `exp`, `nbf` and a future `iat`. */
+    clockToleranceS: number;
     ssoClaim: string;
     memberIdClaim: string;
   };
@@ -265,6 +273,10 @@ function loadAuthConfig(env: Env, mode: Mode): AuthConfig {
       issuer: read(env, 'GATEWAY_JWT_ISSUER', mode),
       audience: read(env, 'GATEWAY_JWT_AUDIENCE', mode),
       emailClaim: read(env, 'GATEWAY_JWT_EMAIL_CLAIM', mode),
+      emailVerifiedClaim: read(env, 'GATEWAY_JWT_EMAIL_VERIFIED_CLAIM', mode),
+      emailsAlwaysVerified: read(env, 'GATEWAY_JWT_EMAILS_ALWAYS_VERIFIED', mode),
+      maxAgeS: read(env, 'GATEWAY_JWT_MAX_AGE_S', mode),
+      clockToleranceS: read(env, 'GATEWAY_JWT_CLOCK_TOLERANCE_S', mode),
       ssoClaim: read(env, 'GATEWAY_JWT_SSO_CLAIM', mode),
       memberIdClaim: read(env, 'GATEWAY_JWT_MEMBER_ID_CLAIM', mode),
     };

@@ -301,7 +301,40 @@ export const variables = {
     schema: claimName('email'),
     expected: 'a claim name',
     shownDefault: '`email`',
-    meaning: "claim holding the member's verified email (ignored when `email_verified` is false)",
+    meaning:
+      'claim holding the member\'s email; it identifies the member only when the verified claim says `true` (or `"true"`), or with `GATEWAY_JWT_EMAILS_ALWAYS_VERIFIED`',
+  },
+  GATEWAY_JWT_EMAIL_VERIFIED_CLAIM: {
+    section: callers,
+    schema: claimName('email_verified'),
+    expected: 'a claim name',
+    shownDefault: '`email_verified`',
+    meaning:
+      'claim saying the email is verified: only `true` or `"true"` counts; missing, `false`, `0`, `null` or anything else means unverified (fail closed: some issuers put unverified emails in tokens)',
+  },
+  GATEWAY_JWT_EMAILS_ALWAYS_VERIFIED: {
+    section: callers,
+    schema: flag.default(false),
+    expected: 'true or false',
+    shownDefault: '`false`',
+    meaning:
+      "the issuer puts only verified emails in the email claim, so the email counts without a verified claim; say so only of an issuer you know does (Entra ID's `mail`, for one, does not)",
+  },
+  GATEWAY_JWT_MAX_AGE_S: {
+    section: callers,
+    schema: integer(60, 31_536_000).default(86_400),
+    expected: 'an integer from 60 to 31536000',
+    shownDefault: '`86400`',
+    meaning:
+      "the longest a member JWT may be valid: from its `iat` (or now, without one) to its `exp`, and no older than this since its `iat`; every JWT must carry an `exp`. A day covers any sign-in session's ID token; a JWT meant to live for months is a leaked credential's best friend",
+  },
+  GATEWAY_JWT_CLOCK_TOLERANCE_S: {
+    section: callers,
+    schema: integer(0, 600).default(60),
+    expected: 'an integer from 0 to 600',
+    shownDefault: '`60`',
+    meaning:
+      'clock skew allowed between the issuer and the gateway, on `exp`, `nbf` and an `iat` in the future (refused beyond it)',
   },
   GATEWAY_JWT_SSO_CLAIM: {
     section: callers,

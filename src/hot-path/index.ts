@@ -16,7 +16,7 @@ import { infoLineWriter, type Logger } from '../logger.js';
 import { boundedDocumentCache } from '../plugins/document-cache.js';
 import { answeredMediaType } from '../plugins/media-types.js';
 import { beginAccessRecord, noteOperationName, writeAccessLine } from '../plugins/use-access-log.js';
-import { rememberCaller } from '../plugins/use-caller-authentication.js';
+import { handOverVerdict, rememberCaller } from '../plugins/use-caller-authentication.js';
 import { logAndTagErrors } from '../plugins/use-error-logging.js';
 import { requestIdOf } from '../plugins/use-request-id.js';
 import { beginRequestTrace, endRequestTrace, traceOperation } from '../plugins/use-tracing.js';
@@ -228,9 +228,11 @@ export function createHotPath(options: HotPathOptions): HotPath {
     let caller: Caller;
     try {
       caller = await options.authenticate(request.headers, req.socket.remoteAddress);
-    } catch {
-      return handOver(); // yoga answers 401 or 503 as it always has
+    } catch (error) {
+      handOverVerdict(req, error as Error);
+      return handOver(); // yoga answers 401 or 503 with this verdict, without authenticating again
     }
+    handOverVerdict(req, caller);
     if (options.backendsOnly && caller.kind !== 'backend' && !options.openAccess) return handOver();
     const entry = admit(params.query, enveloped({ request, params }));
     const prepared = entry && prepare(entry, operationName);

@@ -36,7 +36,7 @@ beforeAll(async () => {
   server = createServer(stack.gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  ada = await signMemberJwt({ email: 'ada@example.com' }, 'sso-ada');
+  ada = await signMemberJwt({ email: 'ada@example.com', email_verified: true }, 'sso-ada');
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));

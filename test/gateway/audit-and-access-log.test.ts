@@ -32,7 +32,7 @@ describe('the audit trail', () => {
     await stack.post(`mutation { refreshToken(refreshToken: "${ada.refreshToken}") { __typename } }`);
     await stack.post(`{ ${token('nobody@example.com')} }`, undefined, asBackend); // not audited
     await stack.post(`{ ${token('grace@example.com')} }`); // no credentials
-    const member = await signMemberJwt({ email: 'alan@example.com' }, 'sso-alan');
+    const member = await signMemberJwt({ email: 'alan@example.com', email_verified: true }, 'sso-alan');
     await stack.post(`{ ${token('grace@example.com')} }`, undefined, { authorization: `Bearer ${member}` });
     await stack.post(
       `{ a: ${token('alan@example.com')} b: ${token('alan@example.com')} c: ${token('alan@example.com')} }`,

@@ -61,7 +61,7 @@ async function fullRun() {
   await stack.post(`mutation { revokeAccessToken(accessToken: "${ada.accessToken}") { __typename } }`);
   // Refused: no credentials, and a member asking for someone else.
   await stack.post(`{ ${token('grace@example.com')} }`);
-  const member = await signMemberJwt({ email: 'alan@example.com' }, 'sso-alan');
+  const member = await signMemberJwt({ email: 'alan@example.com', email_verified: true }, 'sso-alan');
   secrets.push(member, 'sso-alan', 'alan@example.com', 'grace@example.com');
   await stack.post(`{ ${token('grace@example.com')} }`, undefined, { authorization: `Bearer ${member}` });
   // The per-member limit (6 a minute) and the per-operation cap (4 calls).

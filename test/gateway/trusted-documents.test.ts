@@ -33,7 +33,7 @@ beforeAll(async () => {
       trustedDocuments: loadTrustedDocuments(manifestPath.pathname),
     },
   });
-  member = await signMemberJwt({ email: 'ada@example.com' }, 'sso-ada');
+  member = await signMemberJwt({ email: 'ada@example.com', email_verified: true }, 'sso-ada');
 });
 afterAll(async () => {
   await stack.close();

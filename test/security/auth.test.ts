@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resilientJwks } from '../../src/auth/jwks.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
   memberTokenFields,
@@ -21,6 +22,10 @@ const jwtConfig = {
   emailClaim: 'email',
   ssoClaim: 'sub',
   memberIdClaim: 'circle_member_id',
+  emailVerifiedClaim: 'email_verified',
+  emailsAlwaysVerified: false,
+  maxAgeS: 86_400,
+  clockToleranceS: 60,
 };
 
 let stack: Stack;
@@ -146,11 +151,88 @@ describe('members (Bearer JWT)', () => {
     expect(stack.sandbox.stats().calls.authToken).toBe(0);
   });
 
-  it('cannot use an email the issuer marked unverified', async () => {
-    const token = await memberJwt({ email: 'ada@example.com', email_verified: false, sub: 'sso-ada' });
-    expect((await ask('EMAIL', 'ada@example.com', bearer(token))).body.data?.memberToken).toMatchObject({
-      code: 'FORBIDDEN',
+  it('uses an email only when the issuer says it is verified, in so many words', async () => {
+    for (const flag of [undefined, false, 'false', 'False', 0, 1, null, 'no', 'yes', {}]) {
+      const claims = {
+        email: 'ada@example.com',
+        sub: 'someone-else',
+        ...(flag === undefined ? {} : { email_verified: flag }),
+      };
+      const answer = await ask('EMAIL', 'ada@example.com', bearer(await memberJwt(claims)));
+      expect(answer.body.data?.memberToken, JSON.stringify(flag)).toMatchObject({ code: 'FORBIDDEN' });
+    }
+    for (const flag of [true, 'true']) {
+      const claims = { email: 'ada@example.com', sub: 'someone-else', email_verified: flag };
+      const answer = await ask('EMAIL', 'ada@example.com', bearer(await memberJwt(claims)));
+      expect(answer.body.data?.memberToken?.__typename, String(flag)).toBe('MemberToken');
+    }
+    expect(stack.sandbox.stats().calls.authToken).toBe(2);
+  });
+
+  it('reads the verified flag from the configured claim, or trusts the email when told the issuer always verifies', async () => {
+    const custom = await startStack({
+      gateway: {
+        openAccess: false,
+        auth: {
+          apiKeys: new Map(),
+          jwt: { secret, ...jwtConfig, emailClaim: 'mail', emailVerifiedClaim: 'mail_verified' },
+        },
+      },
     });
+    const always = await startStack({
+      gateway: {
+        openAccess: false,
+        auth: { apiKeys: new Map(), jwt: { secret, ...jwtConfig, emailsAlwaysVerified: true } },
+      },
+    });
+    try {
+      const query = `{ memberToken(by: EMAIL, value: "ada@example.com") { __typename } }`;
+      const unflagged = await memberJwt({ mail: 'ada@example.com', email_verified: true, sub: 'x' });
+      expect((await custom.post(query, undefined, bearer(unflagged))).body.data?.memberToken).toEqual({
+        __typename: 'Forbidden',
+      });
+      const flagged = await memberJwt({ mail: 'ada@example.com', mail_verified: true, sub: 'x' });
+      expect((await custom.post(query, undefined, bearer(flagged))).body.data?.memberToken).toEqual({
+        __typename: 'MemberToken',
+      });
+      const plain = await memberJwt({ email: 'ada@example.com', sub: 'x' });
+      expect((await always.post(query, undefined, bearer(plain))).body.data?.memberToken).toEqual({
+        __typename: 'MemberToken',
+      });
+    } finally {
+      await custom.close();
+      await always.close();
+    }
+  });
+
+  it('refuses a JWT without exp, one issued in the future, and one that lives longer than allowed', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (claims: Record<string, unknown>) =>
+      new SignJWT({ sub: 'sso-ada', iss: issuer, aud: audience, ...claims })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(secret));
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{}, 'The bearer token must carry an expiry (exp).'],
+      [{ iat: now }, 'The bearer token must carry an expiry (exp).'],
+      [{ iat: now + 300, exp: now + 600 }, 'The bearer token was issued in the future (iat).'],
+      [
+        { exp: now + 2 * 86_400 },
+        'The bearer token lives too long: at most 86400 s from its issue is accepted.',
+      ],
+      [
+        { iat: now - 2 * 86_400, exp: now + 600 },
+        'The bearer token lives too long: at most 86400 s from its issue is accepted.',
+      ],
+    ];
+    for (const [claims, message] of cases) {
+      const response = await ask('SSO', 'sso-ada', bearer(await signed(claims)));
+      expect(response.status, JSON.stringify(claims)).toBe(401);
+      expect(response.body.errors?.[0]?.message, JSON.stringify(claims)).toBe(message);
+    }
+    // Within the clock tolerance (60 s) an iat ahead of the gateway's clock is accepted.
+    const ahead = await ask('SSO', 'sso-ada', bearer(await signed({ iat: now + 30, exp: now + 600 })));
+    expect(ahead.body.data?.memberToken?.__typename).toBe('MemberToken');
+    expect(stack.sandbox.stats().calls.authToken).toBe(1);
   });
 
   const refused: Array<[string, () => Promise<string>, string]> = [
@@ -222,7 +304,7 @@ describe('members with a JWKS (RS256)', () => {
   });
 
   it('accept a token signed by a key of the set, and refuse an HS256 one', async () => {
-    const good = await new SignJWT({ email: 'ada@example.com' })
+    const good = await new SignJWT({ email: 'ada@example.com', email_verified: true })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setIssuer(issuer)
       .setAudience(audience)
@@ -246,39 +328,114 @@ describe('members with a JWKS (RS256)', () => {
 });
 
 describe('members when the JWKS cannot be fetched', () => {
-  it('get a 503 naming the request id, logged with the same id, and no upstream call', async () => {
+  it('get a logged 503 AUTH_UNAVAILABLE on both doors, the outage logged once, fetches backed off', async () => {
+    // A JWKS that answers 500, and counts how often it is asked.
+    let fetches = 0;
+    const broken = createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.end('<h1>Internal Server Error</h1>');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = broken.address() as AddressInfo;
     const unreachable = await startStack({
       gateway: {
         openAccess: false,
-        auth: { apiKeys: new Map(), jwt: { jwksUrl: 'http://127.0.0.1:9/jwks.json', ...jwtConfig } },
+        auth: { apiKeys: new Map(), jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, ...jwtConfig } },
       },
     });
+    const front = createServer(unreachable.gateway.nodeListener);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
+    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/graphql`;
     try {
       const pair = await generateKeyPair('RS256');
-      const token = await new SignJWT({ email: 'ada@example.com' })
+      const token = await new SignJWT({ email: 'ada@example.com', email_verified: true })
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setIssuer(issuer)
         .setAudience(audience)
         .setExpirationTime('5m')
         .sign(pair.privateKey);
-      const response = await unreachable.post(
-        `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`,
-        undefined,
-        bearer(token),
-      );
-      expect(response.status).toBe(503);
-      const error = response.body.errors?.[0];
-      expect(error?.message).toBe('Caller authentication is unavailable right now; try again shortly.');
-      expect(error?.extensions?.code).toBe('AUTH_UNAVAILABLE');
-      const requestId = response.headers.get('x-request-id');
-      expect(error?.extensions?.requestId).toBe(requestId);
-      const logged = unreachable.logLines
-        .map((line) => JSON.parse(line))
-        .find((l) => l.msg === 'caller authentication unavailable');
-      expect(logged).toMatchObject({ level: 50, requestId });
+      const query = `{ memberToken(by: EMAIL, value: "ada@example.com") { ${memberTokenFields} } }`;
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const response = await unreachable.post(query, undefined, bearer(token));
+        expect(response.status).toBe(503);
+        const error = response.body.errors?.[0];
+        expect(error?.message).toBe('Caller authentication is unavailable right now; try again shortly.');
+        expect(error?.extensions?.code).toBe('AUTH_UNAVAILABLE');
+        expect(error?.extensions?.requestId).toBe(response.headers.get('x-request-id'));
+        const door = await fetch(frontUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...bearer(token) },
+          body: JSON.stringify({ query }),
+        });
+        expect(door.status).toBe(503);
+        expect(
+          ((await door.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
+        ).toBe('AUTH_UNAVAILABLE');
+      }
+      // Six requests on two doors: one fetch, then the back-off (a second, doubling) holds the rest.
+      expect(fetches).toBe(1);
+      const lines = unreachable.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const outages = lines.filter((l) => String(l.msg).startsWith('member JWT key set unreachable'));
+      expect(outages).toEqual([
+        expect.objectContaining({
+          level: 50,
+          msg: 'member JWT key set unreachable: member JWTs answered 503 AUTH_UNAVAILABLE',
+          servingCachedKeys: false,
+        }),
+      ]);
+      expect(lines.filter((l) => l.msg === 'caller authentication unavailable')).toHaveLength(6);
       expect(unreachable.sandbox.stats().calls.authToken).toBe(0);
     } finally {
+      await new Promise((resolve) => front.close(resolve));
+      broken.close();
       await unreachable.close();
+    }
+  });
+
+  it('keep verifying with the keys fetched before while a refresh fails, and say when it is back', async () => {
+    const pair = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    let healthy = true;
+    let fetches = 0;
+    const idp = createServer((_req, res) => {
+      fetches += 1;
+      if (!healthy) {
+        res.writeHead(502);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', () => resolve()));
+    const events: string[] = [];
+    const getKey = resilientJwks(new URL(`http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks`), {
+      cacheMaxAgeMs: 1,
+      minBackoffMs: 200,
+      observer: {
+        unavailable: (_reason, cached) => events.push(`unavailable cached=${cached}`),
+        recovered: () => events.push('recovered'),
+      },
+    });
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(pair.privateKey);
+    const verify = () => jwtVerify(token, getKey, { algorithms: ['RS256'] });
+    try {
+      await verify();
+      expect(fetches).toBe(1);
+      healthy = false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Stale, refetched, failed: the cached key still verifies; within the back-off no fetch.
+      for (let i = 0; i < 5; i += 1) await verify();
+      expect(fetches).toBe(2);
+      expect(events).toEqual(['unavailable cached=true']);
+      healthy = true;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await verify();
+      expect(fetches).toBe(3);
+      expect(events).toEqual(['unavailable cached=true', 'recovered']);
+    } finally {
+      idp.close();
     }
   });
 });

@@ -9,6 +9,10 @@ export const testJwt = {
   emailClaim: 'email',
   ssoClaim: 'sub',
   memberIdClaim: 'circle_member_id',
+  emailVerifiedClaim: 'email_verified',
+  emailsAlwaysVerified: false,
+  maxAgeS: 86_400,
+  clockToleranceS: 60,
 } satisfies NonNullable<AuthConfig['jwt']>;
 
 /** A member JWT signed with `testJwt`, valid for five minutes. */
