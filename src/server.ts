@@ -142,25 +142,24 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     landingPage: false,
     batching: false,
     multipart: false,
-    // Same-origin only unless CORS_ORIGINS says otherwise (yoga's default would reflect any origin).
+    // Same-origin only unless CORS_ORIGINS says otherwise (yoga's default would reflect any origin,
+    // with credentials). `*` is any origin and never credentials.
     cors:
-      config.corsOrigins === '*'
-        ? true
-        : config.corsOrigins.length === 0
-          ? false
-          : {
-              origin: config.corsOrigins,
-              methods: ['GET', 'POST', 'OPTIONS'],
-              allowedHeaders: [
-                'content-type',
-                'authorization',
-                'x-api-key',
-                'x-request-id',
-                'x-graphql-yoga-csrf',
-              ],
-              exposedHeaders: ['x-request-id'],
-              credentials: false,
-            },
+      config.corsOrigins.length === 0
+        ? false
+        : {
+            origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+            methods: ['GET', 'POST', 'OPTIONS'],
+            allowedHeaders: [
+              'content-type',
+              'authorization',
+              'x-api-key',
+              'x-request-id',
+              'x-graphql-yoga-csrf',
+            ],
+            exposedHeaders: ['x-request-id'],
+            credentials: false,
+          },
     // Enforced by useBodyLimit, by Content-Length, at a fraction of the cost of yoga's stream limiter.
     maxRequestBodySize: false,
     maskedErrors: { isDev: false },

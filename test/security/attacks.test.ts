@@ -198,4 +198,25 @@ describe('CORS', () => {
       await allowed.close();
     }
   });
+
+  it('with CORS_ORIGINS=*, allows any origin and never credentials', async () => {
+    const anyone = await startStack({ gateway: { corsOrigins: '*' } });
+    try {
+      const answer = await preflight(anyone, 'https://evil.example');
+      expect(answer.headers.get('access-control-allow-origin')).toBe('https://evil.example');
+      expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+      const post = await anyone.gateway.fetch('http://gateway/graphql', {
+        method: 'POST',
+        headers: {
+          origin: 'https://evil.example',
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(post.headers.get('access-control-allow-credentials')).toBeNull();
+    } finally {
+      await anyone.close();
+    }
+  });
 });
