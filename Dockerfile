@@ -18,7 +18,8 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=8 \
     HOST=0.0.0.0 \
     PORT=4000 \
-    SHUTDOWN_DRAIN_MS=8000
+    SHUTDOWN_DELAY_MS=5000 \
+    SHUTDOWN_DRAIN_MS=4000
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
@@ -28,9 +29,11 @@ USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# SIGTERM starts the drain: in-flight requests get SHUTDOWN_DRAIN_MS (8 s here) to finish, inside
-# docker stop's default 10 s grace period. Raise both together (docker stop -t, stop_grace_period,
-# terminationGracePeriodSeconds), keeping the drain the shorter.
+# SIGTERM: /ready answers 503 at once while the gateway keeps serving for SHUTDOWN_DELAY_MS (5 s),
+# so balancers stop routing here first; then in-flight requests get SHUTDOWN_DRAIN_MS (4 s) to
+# finish: 9 s in all, inside docker stop's default 10 s grace period. Raise them and the grace
+# period together (docker stop -t, stop_grace_period, terminationGracePeriodSeconds), keeping the
+# delay plus the drain the shorter.
 STOPSIGNAL SIGTERM
 # node itself is PID 1's only process: no npm or shell in between to swallow the signal.
 CMD ["node", "dist/main.js"]

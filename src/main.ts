@@ -114,12 +114,16 @@ const gateway = createGateway(
     ...(shared ? { shared } : {}),
     ...(metrics ? { metrics } : {}),
     ...(exampleMember ? { exampleMember } : {}),
+    sandbox: sandbox !== undefined,
+    draining: () => stopping,
   },
 );
 const server = createServer(
   assignRequestIds((req: IncomingMessage, res: ServerResponse) => gateway.nodeListener(req, res)),
 );
 const drain = trackForDrain(server);
+/** Set on the first SIGTERM/SIGINT: `/ready` answers 503 from then on, on every connection. */
+let stopping = false;
 
 await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
@@ -146,11 +150,26 @@ logger.info(
 if (openAccess) logger.warn('open access: sandbox mode without caller authentication');
 process.stdout.write(startBanner({ url, sandbox, openAccess, metricsUrl: metricsServer?.url }));
 
+/**
+ * SIGTERM: `/ready` answers 503 at once, on every connection, while the listener keeps serving for
+ * SHUTDOWN_DELAY_MS, so that a load balancer's health check (or Kubernetes' endpoints) takes this
+ * replica out before it refuses anything; then the drain. SIGINT (a person at a terminal) skips the
+ * delay.
+ */
 async function shutdown(signal: string) {
   // A repeated signal (a wrapper relaying it, or the whole process group getting it) changes nothing.
-  if (drain.draining) {
+  if (stopping) {
     logger.info({ signal }, 'already draining');
     return;
+  }
+  stopping = true;
+  const delayMs = signal === 'SIGTERM' ? config.shutdownDelayMs : 0;
+  if (delayMs > 0) {
+    logger.info(
+      { signal, delayMs },
+      'shutting down: /ready answers 503, still serving until balancers notice',
+    );
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
   logger.info({ signal, drainMs: config.shutdownDrainMs }, 'shutting down: draining in-flight requests');
   if (!(await drain.drain(config.shutdownDrainMs))) {

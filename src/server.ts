@@ -73,6 +73,10 @@ export interface GatewayDeps {
   shared?: { store: SharedCounterStore; flights: SharedFlights };
   /** The member GraphiQL's examples use (in sandbox mode, the first demo member). */
   exampleMember?: { email: string; id: number; ssoId: string };
+  /** The upstream is the embedded sandbox (said by `/ready`). */
+  sandbox?: boolean;
+  /** True once the process is shutting down: `/ready` answers 503 from then on. */
+  draining?: () => boolean;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context> & {
@@ -213,7 +217,11 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       ...useDocumentLimits(config.documentLimits, config.introspection),
       usePostForTokens(),
       useSupportedOperations(),
-      useReadiness(client, { sharing: () => rateLimits.sharing() }),
+      useReadiness(client, {
+        sharing: () => rateLimits.sharing(),
+        ...(deps.sandbox ? { sandbox: true } : {}),
+        ...(deps.draining ? { draining: deps.draining } : {}),
+      }),
       useErrorLogging(logger),
       ...(deps.metrics ? [deps.metrics.plugin()] : []),
       {

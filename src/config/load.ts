@@ -92,6 +92,8 @@ export interface GatewayConfig {
   maxRequestBodyBytes: number;
   /** Browser origins allowed to call cross-origin: none (same-origin only), a list, or '*'. */
   corsOrigins: string[] | '*';
+  /** How long `/ready` answers 503 while the gateway still serves, on SIGTERM/SIGINT, before the drain. */
+  shutdownDelayMs: number;
   /** Time in-flight requests get to finish on SIGTERM/SIGINT. */
   shutdownDrainMs: number;
   /** V8's heap growing percent; 0 leaves V8's own. */
@@ -185,6 +187,17 @@ export function loadSandboxConfig(env: Env): SandboxConfig {
 export function loadConfig(env: Env): GatewayConfig {
   const production = read(env, 'NODE_ENV', { production: false, sandbox: false }) === 'production';
   const circleAppToken = read(env, 'CIRCLE_APP_TOKEN', { production, sandbox: false });
+  const sandboxAsked = read(env, 'SANDBOX', { production, sandbox: false });
+  if (circleAppToken !== undefined && sandboxAsked) {
+    throw new ConfigError('SANDBOX, CIRCLE_APP_TOKEN: expected one of them, got both');
+  }
+  // An empty or missing app token in production is a secret that failed to render, not a wish
+  // for an open sandbox.
+  if (circleAppToken === undefined && production && !sandboxAsked) {
+    throw new ConfigError(
+      'CIRCLE_APP_TOKEN: expected a Circle Headless Auth app token with NODE_ENV=production, got nothing (set SANDBOX=true to run the open sandbox in production on purpose)',
+    );
+  }
   const mode: Mode = { production, sandbox: circleAppToken === undefined };
   return {
     circleAppToken,
@@ -203,6 +216,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxEntityRepresentations: read(env, 'MAX_ENTITY_REPRESENTATIONS', mode),
     corsOrigins: read(env, 'CORS_ORIGINS', mode),
     maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
+    shutdownDelayMs: read(env, 'SHUTDOWN_DELAY_MS', mode),
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
     heapGrowthPercent: read(env, 'HEAP_GROWTH_PERCENT', mode),
     metrics: { host: read(env, 'METRICS_HOST', mode), port: read(env, 'METRICS_PORT', mode) },

@@ -139,6 +139,14 @@ export const variables = {
     secret: true,
     fromFile: true,
   },
+  SANDBOX: {
+    section: circle,
+    schema: flag.default(false),
+    expected: 'true or false',
+    shownDefault: '`false`',
+    meaning:
+      'with `NODE_ENV=production`, run the embedded sandbox (open to anyone without caller authentication) instead of refusing to start without `CIRCLE_APP_TOKEN`: a production deployment whose app-token secret failed to render must not serve open access and call itself ready. Outside production the sandbox starts whenever `CIRCLE_APP_TOKEN` is unset. Not with `CIRCLE_APP_TOKEN`',
+  },
   CIRCLE_BASE_URL: {
     section: circle,
     schema: httpUrl.default('https://app.circle.so'),
@@ -239,12 +247,21 @@ export const variables = {
     shownDefault: '`100000`',
     meaning: 'largest request body, by `Content-Length` (413 beyond; 411 without the header)',
   },
+  SHUTDOWN_DELAY_MS: {
+    section: http,
+    schema: integer(0, 600_000).default(5000),
+    expected: 'an integer from 0 to 600000',
+    shownDefault: '`5000`',
+    meaning:
+      'on SIGTERM/SIGINT, `/ready` answers 503 at once on every connection while the gateway keeps serving for this long, so load balancers and Kubernetes stop routing here before the listener closes; then the drain. 0 closes at once (only behind a balancer that retries)',
+  },
   SHUTDOWN_DRAIN_MS: {
     section: http,
     schema: integer(0, 600_000).default(10_000),
     expected: 'an integer from 0 to 600000',
     shownDefault: '`10000`',
-    meaning: 'time in-flight requests get to finish on SIGTERM/SIGINT before their connections are closed',
+    meaning:
+      'after `SHUTDOWN_DELAY_MS`, time in-flight requests get to finish before their connections are closed; the stop timeout (docker stop, `terminationGracePeriodSeconds`) must exceed the two together',
   },
   HEAP_GROWTH_PERCENT: {
     section: http,

@@ -30,14 +30,21 @@ const sharingNotes: Record<SharingState, string | undefined> = {
 export interface ReadinessOptions {
   /** Where the limits are counted (rate-limits/); `insurance` is said in the body, never a 503. */
   sharing?: () => SharingState;
+  /** The upstream is the embedded sandbox, not Circle: said in the body (`sandbox: true`). */
+  sandbox?: boolean;
+  /** True once the process is shutting down: 503 at once, on every connection, so balancers stop routing. */
+  draining?: () => boolean;
   cacheMs?: number;
 }
 
-const answer = (ready: boolean, reason: string, note?: string) =>
-  new Response(`${JSON.stringify({ ready, reason: note ? `${reason} ${note}` : reason })}\n`, {
-    status: ready ? 200 : 503,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  });
+const answer = (ready: boolean, reason: string, note?: string, sandbox?: boolean) =>
+  new Response(
+    `${JSON.stringify({ ready, reason: note ? `${reason} ${note}` : reason, ...(sandbox ? { sandbox } : {}) })}\n`,
+    {
+      status: ready ? 200 : 503,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    },
+  );
 
 /**
  * `/ready`: 200 when Circle is reachable and accepts the app token (a probe that mints nothing),
@@ -53,8 +60,11 @@ export function useReadiness(client: Upstream, options: ReadinessOptions = {}): 
   return useReadinessCheck({
     endpoint: '/ready',
     check: async () => {
+      if (options.draining?.()) return answer(false, 'Shutting down: finishing the requests in flight.');
       const note = sharingNotes[options.sharing?.() ?? 'memory'];
-      if (client.breakerState() === 'open') return answer(false, reasons.CIRCUIT_OPEN as string, note);
+      const { sandbox } = options;
+      if (client.breakerState() === 'open')
+        return answer(false, reasons.CIRCUIT_OPEN as string, note, sandbox);
       if (!last || Date.now() - last.at > cacheMs) {
         last = {
           at: Date.now(),
@@ -65,9 +75,15 @@ export function useReadiness(client: Upstream, options: ReadinessOptions = {}): 
         };
       }
       const reason = await last.reason;
-      return reason === undefined
-        ? answer(true, 'Circle is reachable and accepts the app token.', note)
-        : answer(false, reason, note);
+      if (reason !== undefined) return answer(false, reason, note, sandbox);
+      return sandbox
+        ? answer(
+            true,
+            'Sandbox mode: the embedded simulator of Circle answers, not Circle; no real member token is served.',
+            note,
+            true,
+          )
+        : answer(true, 'Circle is reachable and accepts the app token.', note);
     },
   });
 }

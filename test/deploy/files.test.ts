@@ -80,7 +80,7 @@ describe('Dockerfile', () => {
     expect(of('STOPSIGNAL').at(-1)?.args).toBe('SIGTERM');
   });
 
-  it('sets only variables of the configuration table, and drains inside docker stop’s 10 s', () => {
+  it('sets only variables of the configuration table, and delays and drains inside docker stop’s 10 s', () => {
     const env = Object.fromEntries(
       of('ENV')
         .flatMap((step) => step.args.split(/\s+/))
@@ -93,7 +93,8 @@ describe('Dockerfile', () => {
       NODE_ENV: 'production',
       NODE_OPTIONS: '--max-semi-space-size=8',
     });
-    expect(Number(env.SHUTDOWN_DRAIN_MS)).toBeLessThan(10_000);
+    expect(Number(env.SHUTDOWN_DELAY_MS) + Number(env.SHUTDOWN_DRAIN_MS)).toBeLessThan(10_000);
+    expect(Number(env.SHUTDOWN_DELAY_MS)).toBeGreaterThan(0);
   });
 
   it('health-checks a path the gateway answers', async () => {
@@ -133,9 +134,11 @@ describe('compose.yaml', () => {
     }
   });
 
-  it('gives the drain time to finish before docker kills the replica', () => {
+  it('gives the delay and the drain time to finish before docker kills the replica', () => {
+    const delayMs = Number(/SHUTDOWN_DELAY_MS=(\d+)/.exec(text('Dockerfile'))?.[1]);
     const drainMs = Number(/SHUTDOWN_DRAIN_MS=(\d+)/.exec(text('Dockerfile'))?.[1]);
-    expect(Number.parseInt(gateway.stop_grace_period, 10) * 1000).toBeGreaterThan(drainMs);
+    expect(delayMs).toBeGreaterThan(0);
+    expect(Number.parseInt(gateway.stop_grace_period, 10) * 1000).toBeGreaterThan(delayMs + drainMs);
   });
 
   it('mounts router files that exist, and a supergraph composed from this subgraph', () => {
@@ -214,11 +217,13 @@ describe('Kubernetes manifests (deploy/kubernetes/)', () => {
     expect(pod?.volumes?.find((v) => v.name === 'secrets')?.secret?.secretName).toBe(secret.metadata?.name);
   });
 
-  it('let the drain finish: preStop pause + SHUTDOWN_DRAIN_MS < terminationGracePeriodSeconds', () => {
-    const pause = Number(container?.lifecycle?.preStop?.exec?.command?.at(-1));
+  it('let the delay and the drain finish: SHUTDOWN_DELAY_MS + SHUTDOWN_DRAIN_MS < terminationGracePeriodSeconds', () => {
+    // The delay does what a preStop sleep did, and /ready says so at once: no preStop needed.
+    expect(container?.lifecycle?.preStop).toBeUndefined();
+    const delayMs = Number(env.SHUTDOWN_DELAY_MS);
     const drainMs = Number(env.SHUTDOWN_DRAIN_MS);
-    expect(pause).toBeGreaterThan(0);
-    expect(pause * 1000 + drainMs).toBeLessThan((pod?.terminationGracePeriodSeconds ?? 30) * 1000);
+    expect(delayMs).toBeGreaterThan(0);
+    expect(delayMs + drainMs).toBeLessThan((pod?.terminationGracePeriodSeconds ?? 30) * 1000);
   });
 
   it('wire the Service, PDB and HPA to the Deployment, within Circle’s budget even with Redis down', () => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,7 +17,8 @@ function start(env: Record<string, string>, script = 'src/main.ts') {
   for (const name of ['CIRCLE_APP_TOKEN', 'CIRCLE_BASE_URL', 'PORT', 'HOST', 'NODE_ENV']) delete base[name];
   const child = spawn(tsx, [script], {
     cwd: root,
-    env: { ...base, LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
+    // The drain alone: the delay before it is tested behind a balancer (rolling-restart.test.ts).
+    env: { ...base, LOG_LEVEL: 'warn', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0', ...env },
   });
   children.push(child);
   let stdout = '';
@@ -128,6 +130,53 @@ describe('npm start', () => {
     expect(gateway.output().stderr).toBe(
       'circle-auth-gateway: PORT: expected an integer from 0 to 65535, got "eighty"\n',
     );
+  });
+
+  it('on SIGTERM, answers /ready 503 at once on an open connection and keeps serving for SHUTDOWN_DELAY_MS', async () => {
+    const gateway = start({ PORT: '0', SHUTDOWN_DELAY_MS: '1500', LOG_LEVEL: 'info' });
+    const [, url] = await gateway.waitFor(/GraphiQL: {2}(http:\/\/\S+\/graphql)/);
+    // One keep-alive connection, opened before the signal.
+    const dispatcher = new Agent({ connections: 1 });
+    const ready = () => fetch(String(url).replace(/\/graphql$/, '/ready'), { dispatcher });
+    expect((await ready()).status).toBe(200);
+    const signalled = Date.now();
+    gateway.child.kill('SIGTERM');
+    await gateway.waitFor(/\/ready answers 503/);
+    const during = await ready();
+    expect(during.status).toBe(503);
+    expect(await during.json()).toEqual({
+      ready: false,
+      reason: 'Shutting down: finishing the requests in flight.',
+    });
+    const served = await fetch(String(url), {
+      dispatcher,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: query,
+    });
+    expect(served.status).toBe(200);
+    expect(await gateway.exited).toBe(0);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1500);
+    await dispatcher.close();
+  });
+
+  it('refuses the open sandbox in production unless asked for, and /ready then names it', async () => {
+    // An app-token secret that failed to render: empty, in production.
+    const refused = start({ NODE_ENV: 'production', CIRCLE_APP_TOKEN: '' });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output().stderr).toBe(
+      'circle-auth-gateway: CIRCLE_APP_TOKEN: expected a Circle Headless Auth app token with NODE_ENV=production, got nothing (set SANDBOX=true to run the open sandbox in production on purpose)\n',
+    );
+    const asked = start({ NODE_ENV: 'production', SANDBOX: 'true', PORT: '0', LOG_LEVEL: 'info' });
+    const [, url] = await asked.waitFor(/"url":"(http:[^"]+)\/graphql"/);
+    const ready = await fetch(`${url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      ready: true,
+      reason:
+        'Sandbox mode: the embedded simulator of Circle answers, not Circle; no real member token is served.',
+      sandbox: true,
+    });
   });
 });
 

@@ -41,6 +41,8 @@ async function underLoad(command: string, args: string[]) {
       METRICS_PORT: '0',
       LOG_LEVEL: 'info',
       SHUTDOWN_DRAIN_MS: '5000',
+      // The drain alone: the delay before it is tested behind a balancer (rolling-restart.test.ts).
+      SHUTDOWN_DELAY_MS: '0',
       CIRCLE_APP_TOKEN: '',
     },
   });

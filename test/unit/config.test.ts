@@ -22,7 +22,7 @@ describe('the configuration table (src/config/variables.ts)', () => {
 
   it('shows each default as the code applies it', () => {
     const names = Object.keys(variables) as VariableName[];
-    expect(names.length).toBe(55);
+    expect(names.length).toBe(57);
     for (const name of names) {
       const declared: Declaration = variables[name];
       const parsed = schemaOf(name, { production: false, sandbox: false }).safeParse(undefined);
@@ -61,11 +61,20 @@ describe('configuration', () => {
   });
 
   it('turns GraphiQL and introspection off in production unless enabled', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ graphiql: false, introspection: false });
-    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' })).toMatchObject({ graphiql: true });
+    const production = { NODE_ENV: 'production', SANDBOX: 'true' };
+    expect(loadConfig(production)).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ ...production, GRAPHIQL: 'true' })).toMatchObject({ graphiql: true });
   });
 
   const bad: Array<[Record<string, string>, string]> = [
+    [
+      { NODE_ENV: 'production' },
+      'CIRCLE_APP_TOKEN: expected a Circle Headless Auth app token with NODE_ENV=production, got nothing (set SANDBOX=true to run the open sandbox in production on purpose)',
+    ],
+    [
+      { SANDBOX: 'true', CIRCLE_APP_TOKEN: 'a-real-app-token-0123456789' },
+      'SANDBOX, CIRCLE_APP_TOKEN: expected one of them, got both',
+    ],
     [{ PORT: 'eighty' }, 'PORT: expected an integer from 0 to 65535, got "eighty"'],
     [{ PORT: '70000' }, 'PORT: expected an integer from 0 to 65535, got "70000"'],
     [
