@@ -10,7 +10,7 @@ import { type AuditLog, createAuditLog } from './audit/index.js';
 import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
 import { createUpstream } from './client/upstream.js';
-import { ConfigError, type GatewayConfig, loadCallerAuth, loadConfig } from './config/load.js';
+import { ConfigError, type GatewayConfig, loadConfig, reloadCallerAuth } from './config/load.js';
 import { exitOnCrash } from './crash.js';
 import { trackForDrain } from './drain.js';
 import { createLogger, stdoutDestination } from './logger.js';
@@ -184,18 +184,24 @@ async function shutdown(signal: string) {
   process.exit(0);
 }
 // Key rotation without a restart: API keys and JWT settings are read again (files included), and
-// requests from then on are authenticated by them. A bad new setting keeps the previous one.
+// requests from then on are authenticated by them. A bad new setting keeps the previous ones, less
+// every API key the file no longer lists: a removal always applies (config/load.ts).
+let authInForce = config.auth;
 process.on('SIGHUP', () => {
-  try {
-    const auth = loadCallerAuth(process.env, sandbox !== undefined);
-    callers.reload(auth);
+  const { auth, problem } = reloadCallerAuth(process.env, sandbox !== undefined, authInForce);
+  const removed = authInForce.apiKeys.size - auth.apiKeys.size;
+  authInForce = auth;
+  callers.reload(auth);
+  if (problem === undefined) {
     logger.info(
       { apiKeys: auth.apiKeys.size, memberJwt: auth.jwt !== undefined },
       'SIGHUP: caller authentication reloaded',
     );
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error({ reason: error.message }, 'SIGHUP: caller authentication kept as it was');
+  } else {
+    logger.error(
+      { reason: problem, apiKeys: auth.apiKeys.size, removed },
+      'SIGHUP: the new settings are not valid: the previous ones kept, less the API keys no longer listed',
+    );
   }
 });
 // `on`, not `once`: a second SIGTERM must find a handler too, or it would kill the process mid-drain.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadMembers, type SandboxMember } from '../sandbox/members.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import {
+  apiKeyEntry,
   type Declaration,
   fileVariable,
   type Mode,
@@ -269,6 +270,34 @@ function redisConfig(env: Env, mode: Mode): GatewayConfig['redis'] {
  */
 export function loadCallerAuth(env: Env, sandbox: boolean): AuthConfig {
   return loadAuthConfig(env, { production: env.NODE_ENV === 'production', sandbox });
+}
+
+/**
+ * What `SIGHUP` loads when the files are not all valid: the settings in force, less every API key
+ * whose `name:key` entry is no longer in `GATEWAY_API_KEYS` (its well-formed entries are read, the
+ * rest ignored). So a removal always applies, a key the file still lists keeps working, and what the
+ * file adds or changes waits for a valid file; an unreadable or empty file removes every key.
+ * Returns the settings to use and, when the file was not valid, why.
+ */
+export function reloadCallerAuth(
+  env: Env,
+  sandbox: boolean,
+  previous: AuthConfig,
+): { auth: AuthConfig; problem?: string } {
+  try {
+    return { auth: loadCallerAuth(env, sandbox) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    let listed = new Set<string>();
+    try {
+      const entries = (rawOf(env, 'GATEWAY_API_KEYS').raw ?? '').split(',').map((entry) => entry.trim());
+      listed = new Set(entries.filter((entry) => apiKeyEntry.test(entry)));
+    } catch {
+      // unreadable: nothing is listed any more
+    }
+    const apiKeys = new Map([...previous.apiKeys].filter(([name, key]) => listed.has(`${name}:${key}`)));
+    return { auth: { ...previous, apiKeys }, problem: error.message };
+  }
 }
 
 function loadAuthConfig(env: Env, mode: Mode): AuthConfig {

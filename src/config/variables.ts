@@ -51,10 +51,12 @@ const claimName = (fallback: string) =>
     .string()
     .regex(/^[\w.:/-]{1,100}$/)
     .default(fallback);
+/** One `name:key` entry of GATEWAY_API_KEYS. */
+export const apiKeyEntry = /^[A-Za-z0-9_.-]{1,64}:\S{16,}$/;
 const apiKeys = z
   .string()
   .transform((value) => value.split(',').map((pair) => pair.trim()))
-  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:\S{16,}$/)).min(1))
+  .pipe(z.array(z.string().regex(apiKeyEntry)).min(1))
   .transform((pairs) =>
     pairs.map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)] as const),
   )

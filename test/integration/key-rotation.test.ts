@@ -26,7 +26,7 @@ const query = JSON.stringify({
 });
 
 describe('SIGHUP re-reads caller authentication', () => {
-  it('rotates API keys without dropping a request, and keeps the old keys when the new file is bad', async () => {
+  it('rotates API keys without dropping a request; with a bad file, removals apply and additions wait', async () => {
     writeFileSync(keysFile, `billing:${oldKey}\n`);
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
@@ -84,7 +84,10 @@ describe('SIGHUP re-reads caller authentication', () => {
     expect(await ask(newKey)).toBe(401);
     await reload(`billing:${oldKey},rotation:${newKey}\n`, /SIGHUP: caller authentication reloaded/);
     expect(await ask(newKey)).toBe(200);
-    await reload('not a key list\n', /SIGHUP: caller authentication kept as it was/);
+    // A bad entry beside the others: keys still listed keep working.
+    const invalid =
+      /SIGHUP: the new settings are not valid: the previous ones kept, less the API keys no longer listed/;
+    await reload(`billing:${oldKey},rotation:${newKey},not a key\n`, invalid);
     expect(await ask(newKey)).toBe(200);
     expect(await ask(oldKey)).toBe(200);
     running = false;
@@ -93,6 +96,15 @@ describe('SIGHUP re-reads caller authentication', () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(new Set(statuses)).toEqual(new Set([200]));
 
+    // A removal applies even when the file has a bad entry; an addition waits for a valid file.
+    const added = 'added-key-0123456789abcdef';
+    await reload(`rotation:${newKey},extra:${added},oops\n`, invalid);
+    expect(await ask(oldKey)).toBe(401);
+    expect(await ask(newKey)).toBe(200);
+    expect(await ask(added)).toBe(401);
+    // A file of nothing valid lists no key: every key is refused until it is fixed.
+    await reload('not a key list\n', invalid);
+    expect(await ask(newKey)).toBe(401);
     await reload(`rotation:${newKey}\n`, /SIGHUP: caller authentication reloaded/);
     expect(await ask(oldKey)).toBe(401);
     expect(await ask(newKey)).toBe(200);
@@ -102,5 +114,6 @@ describe('SIGHUP re-reads caller authentication', () => {
     );
     expect(stdout).not.toContain(oldKey);
     expect(stdout).not.toContain(newKey);
+    expect(stdout).not.toContain(added);
   });
 });
