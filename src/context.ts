@@ -9,7 +9,7 @@ import type { UnusableTokens } from './loaders/unusable-tokens.js';
 import type { Logger } from './logger.js';
 import { countUpstreamCalls } from './plugins/use-access-log.js';
 import { authenticatedCaller } from './plugins/use-caller-authentication.js';
-import { requestIdOf } from './plugins/use-request-id.js';
+import { callerRequestIdOf, requestIdOf } from './plugins/use-request-id.js';
 import { traceIdOf, traceOf } from './plugins/use-tracing.js';
 import type { RateLimits } from './rate-limits/index.js';
 import type { Context } from './schema/builder.js';
@@ -50,6 +50,7 @@ export function createContextFactory(deps: ContextDeps) {
 
   return async ({ request }: { request: RequestLike }): Promise<Context> => {
     const requestId = requestIdOf(request);
+    const callerRequestId = callerRequestIdOf(request);
     const caller = authenticatedCaller(request);
     // Every GraphQL request passes the authentication plugin first; reaching here without a caller
     // is a wiring bug, not a request to let through.
@@ -89,6 +90,7 @@ export function createContextFactory(deps: ContextDeps) {
                     ? { memberId: String(subject.memberId) }
                     : { hash: audit.hash(subject.identifier) },
                 requestId,
+                ...(callerRequestId ? { callerRequestId } : {}),
                 ...(traceId ? { traceId } : {}),
               });
             },
@@ -108,6 +110,7 @@ export function createContextFactory(deps: ContextDeps) {
                   : { subjects: hashes }),
                 count: fields,
                 requestId,
+                ...(callerRequestId ? { callerRequestId } : {}),
                 ...(traceId ? { traceId } : {}),
               });
             },

@@ -14,7 +14,7 @@ export function exitOnCrash(logger: Logger, exit: (code: number) => void = proce
       error instanceof Error
         ? { name: error.name, message: error.message, stack: error.stack }
         : { name: typeof error, message: String(error) };
-    logger.fatal({ requestIds: requestsInFlight(), err }, `${what}: exiting`);
+    logger.fatal({ ...requestsInFlight(), err }, `${what}: exiting`);
     exit(1);
   };
   process.on('uncaughtException', crash('uncaught exception'));

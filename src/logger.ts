@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DestinationStream, type Logger, pino } from 'pino';
@@ -29,14 +28,23 @@ const redactPaths = [
 ];
 
 /**
- * What a redacted value becomes: an email a short SHA-256 (so lines about one member can still be
- * correlated), anything else `[redacted]`.
+ * How emails are named in log lines: the audit trail's keyed hash (an unkeyed one can be reversed
+ * by hashing candidate addresses). Set once the key is known (it is derived from the app token);
+ * until then, and without it, an email is `[redacted]` like any other secret.
  */
-function censor(value: unknown, path: string[]): string {
-  if (path.at(-1) === 'email' && typeof value === 'string') {
-    return `sha256:${createHash('sha256').update(value.toLowerCase()).digest('hex').slice(0, 16)}`;
-  }
-  return '[redacted]';
+export interface EmailHasher {
+  hash?: (email: string) => string;
+}
+
+/**
+ * What a redacted value becomes: an email its keyed hash (so lines about one member can still be
+ * correlated, with each other and with the audit trail), anything else `[redacted]`.
+ */
+function censorWith(emails: EmailHasher) {
+  return (value: unknown, path: string[]): string => {
+    if (path.at(-1) === 'email' && typeof value === 'string' && emails.hash) return emails.hash(value);
+    return '[redacted]';
+  };
 }
 
 const base = { service: 'circle-auth-gateway' };
@@ -150,10 +158,14 @@ export function stdoutDestination(): DestinationStream {
   return bufferedDestination(1);
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  emails: EmailHasher = {},
+): Logger {
   // pino's own default, named so that lines written without pino go to the same place.
   const to = destination ?? pino.destination(1);
-  const logger = pino({ level, base, redact: { paths: redactPaths, censor } }, to);
+  const logger = pino({ level, base, redact: { paths: redactPaths, censor: censorWith(emails) } }, to);
   destinations.set(logger, to);
   return logger;
 }

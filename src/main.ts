@@ -6,14 +6,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
-import { type AuditLog, createAuditLog } from './audit/index.js';
+import { type AuditLog, auditEmailHash, createAuditLog } from './audit/index.js';
 import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
 import { createUpstream } from './client/upstream.js';
 import { ConfigError, type GatewayConfig, loadConfig, reloadCallerAuth } from './config/load.js';
 import { exitOnCrash } from './crash.js';
 import { trackForDrain } from './drain.js';
-import { createLogger, stdoutDestination } from './logger.js';
+import { createLogger, type EmailHasher, stdoutDestination } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { startMetricsServer } from './metrics/server.js';
 import { jwksLogging } from './plugins/use-caller-authentication.js';
@@ -50,7 +50,9 @@ function fail(what: string, error: unknown): never {
 // Server's (bench/README.md, memory). Set before the first request; V8 reads it at each collection.
 if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
 const stdout = stdoutDestination();
-const logger = createLogger(config.logLevel, stdout);
+// Emails in log lines get the audit trail's keyed hash once its key is known (below).
+const emails: EmailHasher = {};
+const logger = createLogger(config.logLevel, stdout, emails);
 exitOnCrash(logger);
 // Before anything makes a span: the provider, the W3C propagator and the context manager.
 const tracing = await startTracing(config.tracing);
@@ -78,6 +80,7 @@ try {
   // Never serve tokens without the trail of them: an unwritable file stops the start-up.
   fail(`cannot write the audit trail to ${config.auditLogFile} (AUDIT_LOG_FILE)`, error);
 }
+emails.hash = auditEmailHash(audit);
 const client = createUpstream({
   ...(metrics ? { observer: metrics.upstream } : {}),
   appToken,

@@ -21,7 +21,10 @@ export interface AuditEvent {
    */
   count?: number;
   subjects?: string[];
+  /** The gateway's own id of the request. */
   requestId: string;
+  /** The caller's `x-request-id`, when it sent an acceptable one: the caller's word, kept apart. */
+  callerRequestId?: string;
   /** The request's trace id, when it is traced. */
   traceId?: string;
 }
@@ -31,6 +34,13 @@ export interface AuditLog {
   /** A keyed hash (HMAC-SHA256) of an identifier or token: the same on every replica, reversible by none. */
   hash(value: string): string;
 }
+
+/**
+ * An email as the audit trail names a member looked up by it (the loaders' subject key, case
+ * folded), so that a log line's email and an audit event's subject can be matched.
+ */
+export const auditEmailHash = (audit: AuditLog) => (email: string) =>
+  audit.hash(`EMAIL:${email.toLowerCase()}`);
 
 const outcomesAudited = new Set(['ok', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED']);
 const names: Record<TokenOperation, AuditEventName> = {

@@ -4,7 +4,7 @@ import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
 import { type InfoLineWriter, infoLineWriter, type Logger } from '../logger.js';
 import { authenticatedCaller } from './use-caller-authentication.js';
-import { requestIdOf } from './use-request-id.js';
+import { callerRequestIdOf, requestIdOf } from './use-request-id.js';
 import { traceIdOf } from './use-tracing.js';
 
 interface RequestRecord {
@@ -56,7 +56,10 @@ const text = JSON.stringify;
 export function writeAccessLine(writer: InfoLineWriter, request: RequestLike, status: number): void {
   if (!writer.enabled()) return;
   const record = records.get(request);
-  let line = `"requestId":${text(requestIdOf(request))},"method":${text(request.method)},"path":"${pathOf(request.url)}","status":${status}`;
+  let line = `"requestId":${text(requestIdOf(request))}`;
+  const callerRequestId = callerRequestIdOf(request);
+  if (callerRequestId) line += `,"callerRequestId":${text(callerRequestId)}`;
+  line += `,"method":${text(request.method)},"path":"${pathOf(request.url)}","status":${status}`;
   if (record) line += `,"durationMs":${Math.round((performance.now() - record.started) * 10) / 10}`;
   if (record?.operationName) line += `,"operationName":"${record.operationName}"`;
   const caller = authenticatedCaller(request);

@@ -174,7 +174,8 @@ describe('the access log', () => {
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({
       level: 30,
-      requestId: 'access-log-1',
+      requestId: response.headers.get('x-request-id'),
+      callerRequestId: 'access-log-1',
       method: 'POST',
       path: '/graphql',
       status: 200,

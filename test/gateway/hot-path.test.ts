@@ -264,8 +264,16 @@ describe('the hot path answers as yoga does', () => {
     await send(hot, JSON.stringify({ query }), { 'x-request-id': 'hot-line-1' });
     await send(yoga, JSON.stringify({ query }), { 'x-request-id': 'yoga-line-1' });
     const lines = stack.logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request');
-    const shape = (line: Record<string, unknown>) => ({ ...line, time: 0, durationMs: 0, requestId: 0 });
-    expect(lines.map((line) => line.requestId)).toEqual(['hot-line-1', 'yoga-line-1']);
+    const shape = (line: Record<string, unknown>) => ({
+      ...line,
+      time: 0,
+      durationMs: 0,
+      requestId: 0,
+      callerRequestId: 0,
+    });
+    // The caller's id is recorded apart; the gateway's own names the request.
+    expect(lines.map((line) => line.callerRequestId)).toEqual(['hot-line-1', 'yoga-line-1']);
+    for (const line of lines) expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(shape(lines[0])).toEqual(shape(lines[1]));
     expect(lines[0]).toMatchObject({
       method: 'POST',
@@ -276,10 +284,11 @@ describe('the hot path answers as yoga does', () => {
       upstreamCalls: 1,
     });
     const audit = stack.auditLines.map((line) => JSON.parse(line));
-    expect(audit.map((event) => [event.event, event.requestId, event.caller])).toEqual([
+    expect(audit.map((event) => [event.event, event.callerRequestId, event.caller])).toEqual([
       ['token.issued', 'hot-line-1', { kind: 'backend', name: 'billing' }],
       ['token.issued', 'yoga-line-1', { kind: 'backend', name: 'billing' }],
     ]);
+    expect(audit.map((event) => event.requestId)).toEqual(lines.map((line) => line.requestId));
   });
 });
 
@@ -337,7 +346,11 @@ describe('an unexpected error on the hot path', () => {
     const logged = faulty.logLines
       .map((line) => JSON.parse(line))
       .find((line) => line.msg === 'unexpected error');
-    expect(logged).toMatchObject({ requestId: 'hot-fault-1', path: 'memberToken', err: { name: 'Error' } });
+    expect(logged).toMatchObject({
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      path: 'memberToken',
+      err: { name: 'Error' },
+    });
   });
 });
 

@@ -205,11 +205,21 @@ describe('HTTP behaviour', () => {
     expect(page.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('keeps an acceptable caller request id and replaces an unsafe one', async () => {
+  it('names each request with its own id, the caller’s recorded apart (an unsafe one not at all)', async () => {
+    const before = stack.logLines.length;
     const kept = await stack.post('{ __typename }', undefined, { 'x-request-id': 'trace-123' });
-    expect(kept.headers.get('x-request-id')).toBe('trace-123');
+    const id = kept.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
     const replaced = await stack.post('{ __typename }', undefined, { 'x-request-id': 'bad id\twith tab' });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const access = stack.logLines
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'request');
+    expect(access.map((line) => [line.requestId, line.callerRequestId])).toEqual([
+      [id, 'trace-123'],
+      [replaced.headers.get('x-request-id'), undefined],
+    ]);
   });
 
   it('refuses token operations over GET with 405 and calls nothing upstream', async () => {

@@ -60,7 +60,9 @@ describe('an error nobody caught', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({
         level: 60,
-        requestIds: ['req-41', 'req-42'],
+        // The gateway's own ids, and the callers' apart.
+        requestIds: [expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)],
+        callerRequestIds: ['req-41', 'req-42'],
         msg: `${what}: exiting`,
         err: { name: 'Error', message: 'boom' },
       });

@@ -1,8 +1,8 @@
-import { createAuditLog } from '../../src/audit/index.js';
+import { auditEmailHash, createAuditLog } from '../../src/audit/index.js';
 import { type ClientOptions, createClient } from '../../src/client/sdk.js';
 import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type EmailHasher } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
@@ -61,13 +61,15 @@ export async function startStack(options: StackOptions = {}) {
   const clock = new ManualClock();
   const sandbox = await startSandbox({ clock, ...options.sandbox });
   const logLines: string[] = [];
-  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
+  const emails: EmailHasher = {};
+  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) }, emails);
   const metrics = options.metrics ? createMetrics() : undefined;
   const auditLines: AuditLines = [];
   const audit = createAuditLog({
     appToken: sandbox.appToken,
     destination: { write: (line: string) => void auditLines.push(line) },
   });
+  emails.hash = auditEmailHash(audit);
   const client = createClient({
     ...(metrics ? { observer: metrics.upstream } : {}),
     appToken: sandbox.appToken,

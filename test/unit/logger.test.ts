@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, infoLineWriter } from '../../src/logger.js';
+import { auditEmailHash, createAuditLog } from '../../src/audit/index.js';
+import { createLogger, type EmailHasher, infoLineWriter } from '../../src/logger.js';
 
 describe('log redaction', () => {
   it('blanks credentials and tokens, and hashes emails, wherever the one list names them', () => {
     const lines: string[] = [];
-    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const audit = createAuditLog({
+      appToken: 'logger-test-app-token',
+      destination: { write: () => undefined },
+    });
+    const emails: EmailHasher = {};
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) }, emails);
+    // Before the key is known, an email is redacted like any secret.
+    logger.info({ email: 'ada@example.com' }, 'early line');
+    expect(JSON.parse(lines.shift() ?? '{}')).toMatchObject({ email: '[redacted]' });
+    emails.hash = auditEmailHash(audit);
     logger.info(
       {
         email: 'Ada@Example.com',
@@ -20,8 +30,11 @@ describe('log redaction', () => {
       'test line',
     );
     const entry = JSON.parse(lines[0] ?? '{}');
-    // The same member, whatever the case, gets the same short hash.
-    const hashed = `sha256:${createHash('sha256').update('ada@example.com').digest('hex').slice(0, 16)}`;
+    // The same member, whatever the case, gets the same keyed hash: the audit trail's subject for it,
+    // not a plain SHA-256 anyone could compute from a guessed address.
+    const hashed = audit.hash('EMAIL:ada@example.com');
+    expect(hashed).toMatch(/^hmac-sha256:[\w-]{22}$/);
+    expect(lines[0]).not.toContain(createHash('sha256').update('ada@example.com').digest('hex').slice(0, 16));
     expect(entry).toMatchObject({
       email: hashed,
       caller: { email: hashed, authorization: '[redacted]' },
