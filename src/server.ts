@@ -22,6 +22,7 @@ import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useDisableIntrospection } from './plugins/use-disable-introspection.js';
 import { useDocumentLimits } from './plugins/use-document-limits.js';
 import { useErrorLogging } from './plugins/use-error-logging.js';
+import { graphiqlPage } from './plugins/use-graphiql-page.js';
 import { useNoStore } from './plugins/use-no-store.js';
 import { usePostForTokens } from './plugins/use-post-for-tokens.js';
 import { useReadiness } from './plugins/use-readiness.js';
@@ -125,6 +126,9 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   const yogaLogging = yogaLogger(logger);
+  const page = graphiqlPage(async (options) =>
+    (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+  );
   const hotPath = createHotPath({
     schema,
     authenticate: callerAuthentication.authenticate,
@@ -176,9 +180,9 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
           ),
         }
       : false,
-    // The page's bundle is ~45 MiB of heap once loaded: only when GraphiQL is first asked for.
-    renderGraphiQL: async (options) =>
-      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // The page's bundle is ~45 MiB of heap once loaded: only when GraphiQL is first asked for; then
+    // rendered once and kept compressed (plugins/use-graphiql-page.ts).
+    renderGraphiQL: page.render,
     // Bounded by count and size; documents over 16 KiB are never kept (plugins/document-cache.ts).
     parserAndValidationCache: {
       documentCache: boundedDocumentCache(),
@@ -200,6 +204,8 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
             ),
         },
       ),
+      // Before the plugins that stamp every response, so the kept page is stamped too.
+      page.plugin,
       useRequestId(),
       useNoStore(),
       useTracing(),

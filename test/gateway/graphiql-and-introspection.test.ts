@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -31,6 +32,28 @@ describe('GraphiQL', () => {
       'RevokeAccessToken',
     ]) {
       expect(html).toContain(name);
+    }
+  });
+
+  it('is kept compressed: brotli or gzip as the client accepts, the same page, stamped like any answer', async () => {
+    const plain = Buffer.from(await (await page(open)).arrayBuffer());
+    for (const [accept, encoding, decode] of [
+      ['gzip, deflate, br', 'br', brotliDecompressSync],
+      ['gzip', 'gzip', gunzipSync],
+    ] as const) {
+      const response = await open.gateway.fetch('http://gateway/graphql', {
+        headers: { accept: 'text/html', 'accept-encoding': accept },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-encoding')).toBe(encoding);
+      expect(response.headers.get('vary')).toBe('Accept-Encoding');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      // The raw bytes as sent: whatwg-node's fetch does not decode them.
+      const sent = Buffer.from(await response.arrayBuffer());
+      expect(Number(response.headers.get('content-length'))).toBe(sent.length);
+      expect(sent.length).toBeLessThan(plain.length / 3);
+      expect(decode(sent).equals(plain)).toBe(true);
     }
   });
 
