@@ -360,7 +360,7 @@ describe('what the hot path does not run', () => {
     // of the HTTP hooks. Each plugin that has one is accounted for in src/hot-path/index.ts:
     // request guards, body limit, CSRF (the hot path takes only POSTs of JSON with a length),
     // caller authentication (done there), trusted documents (backends only there), readiness and
-    // health (other paths), GraphiQL (GET), request id, no-store, tracing, access log, metrics (done
+    // health (other paths), GraphiQL and its kept page (GET), request id, no-store, tracing, access log, metrics (done
     // there), and yoga's own (request parser, result processors, CORS, batching limit, parameter
     // checks, GET mutation prevention, health and landing pages). A plugin keeping per-request state
     // in one of these hooks that parse or validate reads would be skipped there: the old
@@ -381,6 +381,7 @@ describe('what the hot path does not run', () => {
       'onRequestParse',
       'onRequestParse',
       'onResultProcess',
+      'onResponse',
       'onResponse',
       'onResponse',
       'onRequest+onResponse',
