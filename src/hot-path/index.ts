@@ -232,11 +232,15 @@ export function createHotPath(options: HotPathOptions): HotPath {
       handOverVerdict(req, error as Error);
       return handOver(); // yoga answers 401 or 503 with this verdict, without authenticating again
     }
-    handOverVerdict(req, caller);
-    if (options.backendsOnly && caller.kind !== 'backend' && !options.openAccess) return handOver();
+    // Handed over from here on, yoga takes this caller as it is.
+    const handOverAs = () => {
+      handOverVerdict(req, caller);
+      handOver();
+    };
+    if (options.backendsOnly && caller.kind !== 'backend' && !options.openAccess) return handOverAs();
     const entry = admit(params.query, enveloped({ request, params }));
     const prepared = entry && prepare(entry, operationName);
-    if (!entry || !prepared) return handOver();
+    if (!entry || !prepared) return handOverAs();
     // graphql-jit pays for itself only on a document that runs again: compiled on its second run.
     prepared.runs += 1;
     if (prepared.runs >= 2 && prepared.compiled === undefined && options.jit) {
