@@ -59,8 +59,6 @@ export interface LoaderDeps {
   traceContext?: TraceContext;
   /** Tokens Circle recently called unknown, revoked or expired (shared by all requests of the process). */
   unusableTokens?: UnusableTokens;
-  /** The clock access tokens' `exp` is read against (tests set it); default `Date.now`. */
-  now?: () => number;
 }
 
 export type RefusalCode = 'FORBIDDEN' | 'UNAUTHENTICATED';
@@ -315,7 +313,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     subject: string,
     load: () => Promise<T | Error>,
     admitFirst: () => Promise<RateLimitedResult | undefined>,
-    unusable = false,
+    { unusable }: { unusable: boolean } = { unusable: false },
   ): Promise<T> {
     const observer = deps.observer;
     try {
@@ -373,9 +371,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     token: string,
   ): InvalidTokenResult | TokenExpiredResult | undefined {
     const shaped =
-      kind === 'refresh'
-        ? isRefreshTokenShaped(token)
-        : isLiveAccessTokenShaped(token, (deps.now ?? Date.now)());
+      kind === 'refresh' ? isRefreshTokenShaped(token) : isLiveAccessTokenShaped(token, Date.now());
     const known = shaped ? deps.unusableTokens?.get(kind, token) : 'INVALID_TOKEN';
     if (known === undefined) return undefined;
     return known === 'TOKEN_EXPIRED' ? new TokenExpiredResult() : new InvalidTokenResult();
@@ -393,7 +389,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
         const verdict = await admit(operation, undefined, false);
         return verdict instanceof RateLimitedResult ? refused(verdict) : undefined;
       },
-      true,
+      { unusable: true },
     );
   }
 

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Launched, launch } from '../../bench/launch.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { freePort } from '../support/ports.js';
 
 /**
  * Rolling restarts behind a load balancer that neither retries nor redispatches (Debian's haproxy,
@@ -30,14 +30,6 @@ let sandbox: Sandbox | undefined;
 let haproxy: ChildProcess | undefined;
 const replicas: { port: number; launched: Launched }[] = [];
 let front = 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function startReplica(port: number): Launched {
   const launched = launch(

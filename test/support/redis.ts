@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
+import { freePort } from './ports.js';
 
 /**
  * A real `redis-server` per test file, on a free loopback port, persistence off, stopped by PID.
@@ -32,14 +32,6 @@ export const redisMissing: string | undefined = (() => {
   process.stderr.write(`\n*** SKIPPING the Redis tests: ${message}\n\n`);
   return message;
 })();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function launch(port: number): Promise<ChildProcess> {
   const child = spawn(
