@@ -126,6 +126,45 @@ describe.skipIf(redisMissing)('shared state in Redis', () => {
     );
   });
 
+  it('shares the anonymous share of the budget across replicas, revocations included, and leaves the rest', async () => {
+    await flush();
+    const a = await replica();
+    const b = await replica();
+    // Budget 20, anonymous 25 %: strangers together get 5 calls, then even their revocations stop.
+    const anonymous = {
+      ...limits,
+      circleBudgetPer5Min: 20,
+      anonymousBudgetPercent: 25,
+      perAnonymousCallerPerMinute: 100,
+    };
+    const ra = createRateLimits(anonymous, a.state.store);
+    const rb = createRateLimits(anonymous, b.state.store);
+    const stranger = (r: RateLimits, i: number) =>
+      r
+        .admit(
+          field({
+            operation: 'revoke_refresh',
+            callerKey: `ip:198.51.100.${i}`,
+            subjectKey: `t${i}`,
+            anonymous: true,
+          }),
+        )
+        .then(outcome);
+    const verdicts = [];
+    for (let i = 0; i < 7; i++) verdicts.push(await stranger(i % 2 ? rb : ra, i));
+    expect(verdicts.slice(0, 5)).toEqual(['lead', 'lead', 'lead', 'lead', 'lead']);
+    for (const verdict of verdicts.slice(5))
+      expect(verdict).toMatch(
+        /^RATE_LIMITED: The share of Circle's rate limit for callers without credentials is spent; retry after \d+ s, or authenticate\.$/,
+      );
+    // What strangers spent counts in the whole budget; authenticated callers have the rest.
+    expect(await ra.budgetRemaining()).toBe(15);
+    expect(await rb.admit(field({ callerKey: 'key:billing', subjectKey: 'member-z' })).then(outcome)).toBe(
+      'lead',
+    );
+    expect(await ra.budgetRemaining()).toBe(14);
+  });
+
   it('lets one replica lead a refresh flight and the others join it without budget', async () => {
     await flush();
     const a = await replica();
