@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CallerAuthentication, createCallerAuthentication } from '../../src/auth/callers.js';
 import { resilientJwks } from '../../src/auth/jwks.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
@@ -436,6 +437,55 @@ describe('members when the JWKS cannot be fetched', () => {
       expect(events).toEqual(['unavailable cached=true', 'recovered']);
     } finally {
       idp.close();
+    }
+  });
+});
+
+describe('a request handed from the front door to yoga', () => {
+  it('is authenticated once: the front door’s verdict goes with it', async () => {
+    const auth = { apiKeys: new Map([['billing', apiKey]]), jwt: { secret, ...jwtConfig } };
+    const real = createCallerAuthentication(auth);
+    let authentications = 0;
+    const counted: CallerAuthentication = {
+      authenticate: (headers, address) => {
+        authentications += 1;
+        return real.authenticate(headers, address);
+      },
+      reload: real.reload,
+    };
+    const once = await startStack({ gateway: { openAccess: false, auth }, callers: counted });
+    const front = createServer(once.gateway.nodeListener);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}/graphql`;
+    const send = (query: string, headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query }),
+      });
+    try {
+      const wrongSecret = await memberJwt(
+        { sub: 'sso-ada' },
+        { key: 'another-secret-of-at-least-32-characters' },
+      );
+      const cases: Array<[string, Record<string, string>, number]> = [
+        // Refused at the front door, answered by yoga.
+        ['{ __typename }', bearer(wrongSecret), 401],
+        ['{ __typename }', { 'x-api-key': 'not-a-key-of-this-gateway' }, 401],
+        // Authenticated at the front door, handed over for a document yoga must answer.
+        ['{ nope }', { 'x-api-key': apiKey }, 200],
+        // Served at the front door.
+        ['{ __typename }', { 'x-api-key': apiKey }, 200],
+      ];
+      for (const [query, headers, status] of cases) {
+        authentications = 0;
+        const response = await send(query, headers);
+        expect(response.status, query).toBe(status);
+        expect(authentications, `${query} ${status}`).toBe(1);
+      }
+    } finally {
+      await new Promise((resolve) => front.close(resolve));
+      await once.close();
     }
   });
 });

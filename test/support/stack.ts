@@ -1,4 +1,5 @@
 import { auditEmailHash, createAuditLog } from '../../src/audit/index.js';
+import type { CallerAuthentication } from '../../src/auth/callers.js';
 import { type ClientOptions, createClient } from '../../src/client/sdk.js';
 import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
@@ -35,6 +36,8 @@ export interface StackOptions {
    * below the gateway), to test how the gateway contains them; upstream answers are faked at HTTP.
    */
   upstream?: (client: Upstream) => Upstream;
+  /** Caller authentication as main hands it over (the seam `SIGHUP` reloads through). */
+  callers?: CallerAuthentication;
   /** Prometheus metrics, wired as main wires them (the client reports its attempts to them). */
   metrics?: boolean;
 }
@@ -95,6 +98,7 @@ export async function startStack(options: StackOptions = {}) {
     },
     {
       client: options.upstream ? options.upstream(client) : client,
+      ...(options.callers ? { callers: options.callers } : {}),
       logger,
       ...(metrics ? { metrics } : {}),
       audit,
