@@ -82,7 +82,8 @@ interface Prepared {
 
 interface Admitted {
   document: DocumentNode;
-  operations: Map<string, Prepared | null>;
+  /** By operation name (`=name`), or `undefined` for none. */
+  operations: Map<string | undefined, Prepared | null>;
 }
 
 /** What yoga's result processor needs of a Fetch Response: the body and init, kept as they are. */
@@ -182,7 +183,9 @@ export function createHotPath(options: HotPathOptions): HotPath {
   }
 
   function prepare(entry: Admitted, operationName: string | undefined): Prepared | null {
-    const key = operationName ?? '';
+    // `""` is a name that names nothing (graphql-js refuses it); no name picks the only operation:
+    // they must never share an entry.
+    const key = operationName === undefined ? undefined : `=${operationName}`;
     let prepared = entry.operations.get(key);
     if (prepared === undefined) {
       const operation = getOperationAST(entry.document, operationName);

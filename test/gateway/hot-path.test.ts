@@ -202,6 +202,16 @@ describe('the hot path answers as yoga does', () => {
     expect(none.fromHot.status).toBe(400);
   });
 
+  it('treats operationName "" as a name that names nothing, even once the document ran without one', async () => {
+    const query = '{ memberToken(by: ID, value: "999999") { __typename } }';
+    const unnamed = await compare(JSON.stringify({ query }));
+    expect(unnamed.served).toBe(2);
+    const empty = await compare(JSON.stringify({ query, operationName: '' }));
+    expect(empty.served).toBe(0);
+    expect(empty.fromHot).toEqual(empty.fromYoga);
+    expect(empty.fromHot.status).toBe(400);
+  });
+
   it('leaves to yoga what it does not serve, which answers it as before', async () => {
     const body = JSON.stringify({ query: tokenQuery });
     const cases: [string, string, Record<string, string>][] = [
