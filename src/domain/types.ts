@@ -4,7 +4,8 @@
  */
 
 /** How a member is looked up: by Circle community member id, email address or SSO user id. */
-export type MemberLookup = 'ID' | 'EMAIL' | 'SSO';
+export const memberLookups = ['ID', 'EMAIL', 'SSO'] as const;
+export type MemberLookup = (typeof memberLookups)[number];
 
 /** The answer to a revoke; as in RFC 7009, an already unusable token is as revoked as a live one. */
 export interface TokenRevoked {

@@ -13,11 +13,12 @@ import { memberLookupArgs } from './validation.js';
 
 const MemberLookupEnum = builder.enumType('MemberLookup', {
   description: 'Which identifier `value` is.',
+  // Typed by the one declaration (domain/types.ts): a lookup added there must be described here.
   values: {
     ID: { description: 'Circle community member id (a positive integer, as a string).' },
     EMAIL: { description: "The member's email address." },
     SSO: { description: "The member's SSO user id (Circle's sso_user_id)." },
-  },
+  } satisfies Record<MemberLookup, { description: string }>,
 });
 
 export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').implement({
