@@ -1,10 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CircleClient, createClient } from '../../src/client/sdk.js';
 import { expectations } from '../support/contract-expectations.js';
-import { documentedResponses, specNotesPath, specPath, upstreamOriginalsDir } from '../support/openapi.js';
+import { documentedResponses } from '../support/openapi.js';
 
 const origin = 'https://circle.test';
 const appToken = 'app-token-for-contract-tests';
@@ -77,23 +75,6 @@ const calls: Record<string, { run: (c: CircleClient) => Promise<unknown>; body: 
 
 describe('contract with the OpenAPI file', () => {
   const rows = documentedResponses();
-
-  const originals = existsSync(upstreamOriginalsDir);
-  if (!originals) {
-    console.warn(
-      `\n*** SKIPPED: the vendored spec/ is not compared with the originals: ${upstreamOriginalsDir} is absent.\n`,
-    );
-  }
-  it.skipIf(!originals)('vendors the same OpenAPI file and API notes as the originals', () => {
-    for (const [vendored, name] of [
-      [specPath, 'headless-auth-v1.yaml'],
-      [specNotesPath, 'CIRCLE-AUTH-API.md'],
-    ] as const) {
-      expect(readFileSync(vendored, 'utf8'), name).toBe(
-        readFileSync(join(upstreamOriginalsDir, name), 'utf8'),
-      );
-    }
-  });
 
   it('has an expectation for every documented answer, and no stale one', () => {
     const documented = rows.map((r) => `${r.method} ${r.path} ${r.status} ${r.example}`).sort();

@@ -4,12 +4,6 @@ import { parse } from 'yaml';
 
 /** Circle's OpenAPI file and its notes, vendored in spec/. */
 export const specPath = fileURLToPath(new URL('../../spec/headless-auth-v1.yaml', import.meta.url));
-export const specNotesPath = fileURLToPath(new URL('../../spec/CIRCLE-AUTH-API.md', import.meta.url));
-/**
- * Where the team keeps the originals, beside a working clone (not inside the repository: a bare
- * clone has no such folder, and the drift test then skips, saying so).
- */
-export const upstreamOriginalsDir = fileURLToPath(new URL('../../../shared/upstream/', import.meta.url));
 
 interface MediaType {
   examples?: Record<string, { value?: unknown }>;
