@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-/** Circle's OpenAPI file and its notes, vendored in spec/. */
+/** Circle's OpenAPI file, vendored in spec/: the copy the tests read. */
 export const specPath = fileURLToPath(new URL('../../spec/headless-auth-v1.yaml', import.meta.url));
 
 interface MediaType {
