@@ -122,6 +122,11 @@ describe('Prometheus metrics', () => {
       expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
     expect(value(text, 'gateway_token_operations_total{operation="issue",outcome="ok"}')).toBe(9);
+    // Which door answered: over the socket the front door serves the plain POSTs; through
+    // gateway.fetch (yoga alone) it never sees one. The counts above are the same either way.
+    const served = value(text, 'gateway_hot_path_requests_total{outcome="served"}');
+    if (stack.transport === 'socket') expect(served).toBeGreaterThan(5);
+    else expect(served).toBe(0);
     // nobody@, and x1 to x3 within the cap (x4 is beyond it).
     expect(value(text, 'gateway_token_operations_total{operation="issue",outcome="MEMBER_NOT_FOUND"}')).toBe(
       4,

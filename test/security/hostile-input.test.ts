@@ -28,7 +28,7 @@ interface Answer {
 }
 
 async function send(path: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await stack.gateway.fetch(`http://gateway${path}`, init);
+  const response = await stack.fetch(path, init);
   const text = await response.text();
   const contentType = response.headers.get('content-type');
   // GraphiQL (on here) answers a GET that accepts HTML with its page.

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { auditEmailHash, createAuditLog } from '../../src/audit/index.js';
 import type { CallerAuthentication } from '../../src/auth/callers.js';
 import { type ClientOptions, createClient } from '../../src/client/sdk.js';
@@ -5,6 +7,7 @@ import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
 import { createLogger, type EmailHasher } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/index.js';
+import { assignRequestIds } from '../../src/plugins/use-request-id.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
 
@@ -40,6 +43,8 @@ export interface StackOptions {
   callers?: CallerAuthentication;
   /** Prometheus metrics, wired as main wires them (the client reports its attempts to them). */
   metrics?: boolean;
+  /** How `post` and `get` reach the gateway: a loopback socket (default) or `gateway.fetch`. */
+  transport?: 'socket' | 'fetch';
 }
 
 /** The audit trail's lines, as written (JSON lines). */
@@ -106,12 +111,25 @@ export async function startStack(options: StackOptions = {}) {
     },
   );
 
+  // The production transport: node:http on a loopback port, as main.ts serves (the front door, then
+  // yoga); TEST_TRANSPORT=fetch sends through `gateway.fetch` (yoga's path alone) instead.
+  const transport = options.transport ?? (process.env.TEST_TRANSPORT === 'fetch' ? 'fetch' : 'socket');
+  let server: Server | undefined;
+  let origin = 'http://gateway';
+  if (transport === 'socket') {
+    server = createServer(assignRequestIds((req, res) => gateway.nodeListener(req, res)));
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const send = async (url: string, init: RequestInit): Promise<Response> =>
+    server ? fetch(`${origin}${url}`, init) : gateway.fetch(`${origin}${url}`, init);
+
   async function post(
     query: string,
     variables?: Record<string, unknown>,
     headers: Record<string, string> = {},
   ): Promise<GraphQLResponse> {
-    const response = await gateway.fetch('http://gateway/graphql', {
+    const response = await send('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
       body: JSON.stringify({ query, variables }),
@@ -121,7 +139,7 @@ export async function startStack(options: StackOptions = {}) {
   }
 
   async function get(query: string, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
-    const response = await gateway.fetch(`http://gateway/graphql?query=${encodeURIComponent(query)}`, {
+    const response = await send(`/graphql?query=${encodeURIComponent(query)}`, {
       headers: { accept: 'application/json', ...headers },
     });
     const text = await response.text();
@@ -139,7 +157,11 @@ export async function startStack(options: StackOptions = {}) {
     logLines,
     post,
     get,
+    transport,
+    /** A request to `path` over the stack's transport. */
+    fetch: send,
     async close() {
+      await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
       await client.close();
       await sandbox.close();
     },
