@@ -86,9 +86,12 @@ export function budgetLimit(operation: TokenOperation, budget: number): number {
   return budget;
 }
 
-/** One replica's share of a limit while the shared store is out: never more than the whole over `replicas`. */
+/**
+ * One replica's share of a limit while the shared store is out: never more than the whole over
+ * `replicas` (at least one), and nothing of a limit of nothing (ANONYMOUS_BUDGET_PERCENT=0).
+ */
 function insuranceShare(counter: Counter, replicas: number): Counter {
-  if (counter.limit === Number.POSITIVE_INFINITY || replicas <= 1) return counter;
+  if (counter.limit === Number.POSITIVE_INFINITY || counter.limit === 0 || replicas <= 1) return counter;
   return { ...counter, limit: Math.max(1, Math.floor(counter.limit / replicas)) };
 }
 

@@ -263,6 +263,13 @@ describe.skipIf(redisMissing)('shared state in Redis', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(a.limits.sharing()).toBe('insurance');
     expect(await a.limits.admit(field({ subjectKey: 'early' })).then(outcome)).toBe('lead');
+    // A share of nothing stays nothing on insurance: no call for strangers with ANONYMOUS_BUDGET_PERCENT=0.
+    const none = createRateLimits({ ...limits, anonymousBudgetPercent: 0 }, a.state.store);
+    expect(
+      await none
+        .admit(field({ operation: 'revoke_refresh', callerKey: 'ip:198.51.100.9', anonymous: true }))
+        .then(outcome),
+    ).toMatch(/^RATE_LIMITED: The share of Circle's rate limit for callers without credentials is spent/);
     await redis.restart();
     for (let i = 0; i < 100 && a.limits.sharing() !== 'shared'; i++)
       await new Promise((r) => setTimeout(r, 50));
