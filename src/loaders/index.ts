@@ -212,8 +212,15 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   );
 
   /** A field's admission; without a subject, the caller's limit alone (a token Circle cannot know). */
-  const admit = (operation: TokenOperation, subject: string | undefined, call: boolean, flight?: string) =>
+  const admit = (
+    operation: TokenOperation,
+    subject: string | undefined,
+    call: boolean,
+    flight?: string,
+    refusedFields?: number,
+  ) =>
     deps.rateLimits.admit({
+      ...(refusedFields !== undefined ? { refusedFields } : {}),
       operation,
       callerKey: deps.callerKey,
       ...(deps.anonymous ? { anonymous: true } : {}),
@@ -427,11 +434,10 @@ export function createLoaders(deps: LoaderDeps): Loaders {
         ? withoutCall<TokenRevoked>('revoke_access', token, { revoked: true })
         : revokeAccess(token),
     refused: (code, by, value, count = 1) => {
-      for (let field = 0; field < count; field += 1) {
-        deps.observer?.tokenOperation('issue', code);
-        // Counted, not awaited: the field is refused whatever the limit says.
-        void admit('issue', undefined, false);
-      }
+      for (let field = 0; field < count; field += 1) deps.observer?.tokenOperation('issue', code);
+      // Counted in one admission (one Redis round trip, not one per representation) whatever room
+      // is left, not awaited: the fields are refused already.
+      void admit('issue', undefined, false, undefined, count);
       const refusal = refusals.get(code) ?? { fields: 0, identifiers: [] };
       refusal.fields += count;
       refusal.identifiers.push(subjectKey(by, value));

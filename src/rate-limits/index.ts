@@ -48,6 +48,11 @@ export interface FieldAdmission {
   call: boolean;
   /** The caller has no credential: its own per-caller limit and the anonymous share of the budget apply. */
   anonymous?: boolean;
+  /**
+   * Fields the schema already refused (authorization), `count` of them: counted against the caller
+   * in one admission (one Redis round trip), whatever room is left, and never refused.
+   */
+  refusedFields?: number;
   /** A refresh flight key (a keyed hash of the token) other replicas may share. */
   flight?: { key: string; ttlMs: number };
 }
@@ -111,7 +116,12 @@ export function createRateLimits(config: RateLimitsConfig, shared?: SharedCounte
         {
           scope: 'caller',
           key: `caller:${field.callerKey}`,
-          limit: field.anonymous ? config.perAnonymousCallerPerMinute : config.perCallerPerMinute,
+          limit:
+            field.refusedFields !== undefined
+              ? Number.POSITIVE_INFINITY
+              : field.anonymous
+                ? config.perAnonymousCallerPerMinute
+                : config.perCallerPerMinute,
           windowMs: MINUTE,
         },
         ...(field.subjectKey !== undefined
@@ -148,12 +158,14 @@ export function createRateLimits(config: RateLimitsConfig, shared?: SharedCounte
           }
         : {}),
       ...(field.call && field.flight ? { flight: field.flight } : {}),
+      ...(field.refusedFields !== undefined ? { weight: field.refusedFields } : {}),
     } satisfies Admission;
   }
 
   function insured(admission: Admission): Verdict {
     const replicas = shared?.replicas() ?? 1;
     return insurance.admitNow({
+      ...(admission.weight !== undefined ? { weight: admission.weight } : {}),
       counters: admission.counters.map((counter) => insuranceShare(counter, replicas)),
       ...(admission.budgets
         ? { budgets: admission.budgets.map((counter) => insuranceShare(counter, replicas)) }

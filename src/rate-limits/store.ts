@@ -25,6 +25,12 @@ export interface Admission {
    */
   budgets?: Counter[];
   /**
+   * How many uses this admission counts in each counter (default 1): the refused fields of one
+   * request are counted in one admission, not one round trip each. Each counter must have room for
+   * all of them.
+   */
+  weight?: number;
+  /**
    * A refresh flight other replicas may be running (a keyed hash of the refresh token): when one
    * is, this field joins it (no budget), else it leads and holds the flight for `ttlMs`.
    */
@@ -74,14 +80,16 @@ export class MemoryStore implements CounterStore {
     const now = this.now();
     this.sweep(now);
     const counters = admission.budgets ? [...admission.counters, ...admission.budgets] : admission.counters;
+    const weight = admission.weight ?? 1;
     for (const counter of counters) {
       const window = this.current(counter.key, now);
-      if (window && window.used >= counter.limit) {
+      if (window && window.used + weight > counter.limit) {
         return { refused: counter.scope, retryAfterMs: window.resetsAt - now };
       }
-      if (!window && counter.limit < 1) return { refused: counter.scope, retryAfterMs: counter.windowMs };
+      if (!window && weight > counter.limit)
+        return { refused: counter.scope, retryAfterMs: counter.windowMs };
     }
-    for (const counter of counters) this.count(counter, now);
+    for (const counter of counters) this.count(counter, now, weight);
     return { admitted: 'lead' };
   }
 
@@ -90,9 +98,10 @@ export class MemoryStore implements CounterStore {
     if ('refused' in verdict) return;
     const now = this.now();
     this.sweep(now);
-    for (const counter of admission.counters) this.count(counter, now);
+    const weight = admission.weight ?? 1;
+    for (const counter of admission.counters) this.count(counter, now, weight);
     if (admission.budgets && verdict.admitted === 'lead')
-      for (const budget of admission.budgets) this.count(budget, now);
+      for (const budget of admission.budgets) this.count(budget, now, weight);
   }
 
   private current(key: string, now: number): Window | undefined {
@@ -100,10 +109,10 @@ export class MemoryStore implements CounterStore {
     return window && window.resetsAt > now ? window : undefined;
   }
 
-  private count(counter: Counter, now: number): void {
+  private count(counter: Counter, now: number, weight: number): void {
     const window = this.current(counter.key, now);
-    if (window) window.used += 1;
-    else this.windows.set(counter.key, { used: 1, resetsAt: now + counter.windowMs });
+    if (window) window.used += weight;
+    else this.windows.set(counter.key, { used: weight, resetsAt: now + counter.windowMs });
   }
 
   private sweep(now: number): void {

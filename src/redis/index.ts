@@ -187,6 +187,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
           String(budgets.length),
           String(admission.flight?.ttlMs ?? 0),
           replica,
+          String(admission.weight ?? 1),
           ...counters.flatMap((counter) => [
             counter.limit === Number.POSITIVE_INFINITY ? '-1' : String(counter.limit),
             String(counter.windowMs),

@@ -102,6 +102,26 @@ describe.skipIf(redisMissing)('shared state in Redis', () => {
     expect(a.limits.sharing()).toBe('shared');
   });
 
+  it('counts a request’s refused fields in one admission, whatever room is left, across replicas', async () => {
+    await flush();
+    const a = await replica();
+    const b = await replica();
+    const refused = (n: number) =>
+      a.limits
+        .admit(field({ callerKey: 'key:prober', subjectKey: undefined, call: false, refusedFields: n }))
+        .then(outcome);
+    // The caller limit is 4 a minute: 3 refused fields, then one field of its own fits, then none.
+    expect(await refused(3)).toBe('lead');
+    expect(await b.limits.admit(field({ callerKey: 'key:prober', subjectKey: 'm1' })).then(outcome)).toBe(
+      'lead',
+    );
+    expect(await b.limits.admit(field({ callerKey: 'key:prober', subjectKey: 'm2' })).then(outcome)).toMatch(
+      /^RATE_LIMITED: Too many token requests from this caller/,
+    );
+    // Refused fields beyond the room are counted all the same, never refused themselves.
+    expect(await refused(10)).toBe('lead');
+  });
+
   it('keeps the budget for refreshes when it runs low, and never refuses a revocation', async () => {
     await flush();
     const a = await replica();
