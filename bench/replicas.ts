@@ -8,7 +8,7 @@
  * load generator and the replicas share the machine's cores. CPU is read from /proc per process.
  */
 import autocannon from 'autocannon';
-import { startRedis } from '../test/support/redis.js';
+import { startRedis } from '../support/redis.js';
 import { buildAndStartSandbox, cpuMs, type Launched, launchClean as launch } from './launch.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);

@@ -11,6 +11,7 @@
  * (default 3) of BENCH_DURATION seconds (default 5) per server at BENCH_CONNECTIONS (default 32);
  * medians per server, CPU per operation read from /proc per process, RSS sampled under load. Then
  * one case of never-seen documents (a fresh alias per request) against the same servers.
+ * Every server runs on the Node that runs the bench (`process.execPath`), whose version it prints.
  * With `--redis`: the cost of sharing state through Redis, three replicas (bench/replicas.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -157,7 +158,7 @@ try {
   for (const server of servers) await check(server);
 
   process.stdout.write(
-    `${servers.length} servers; at each upstream latency ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections; medians\n`,
+    `Node ${process.version} runs every server; ${servers.length} servers; at each upstream latency ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections; medians\n`,
   );
   const widths = [36, 8, 9, 7, 7, 8, 7];
   const summary: string[] = [];

@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import { requestsInFlight } from './plugins/use-request-id.js';
+import { requestsInFlight } from './request/id.js';
 
 /**
  * An error nobody caught leaves the process in a state nobody planned for: log it once, at fatal,

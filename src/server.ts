@@ -1,37 +1,45 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AuditLog } from './audit/index.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
 import type { TrustedDocuments } from './config/trusted-documents.js';
 import { createContextFactory } from './context.js';
+import type { SharedFlights } from './domain/types.js';
 import { exampleOperations } from './graphiql.js';
 import { createHotPath } from './hot-path/index.js';
 import type { RefreshedAccessToken } from './loaders/index.js';
-import { type SharedFlights, SingleFlight } from './loaders/single-flight.js';
+import { SingleFlight } from './loaders/single-flight.js';
 import { UnusableTokens, unusableTokenLimits } from './loaders/unusable-tokens.js';
 import { type Logger, yogaLogger } from './logger.js';
 import type { Metrics } from './metrics/index.js';
-import { boundedDocumentCache, compileOnRepeat } from './plugins/document-cache.js';
-import { useAccessLog } from './plugins/use-access-log.js';
 import { useBodyLimit } from './plugins/use-body-limit.js';
 import { jwksLogging, useCallerAuthentication } from './plugins/use-caller-authentication.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useDisableIntrospection } from './plugins/use-disable-introspection.js';
 import { useDocumentLimits } from './plugins/use-document-limits.js';
-import { useErrorLogging } from './plugins/use-error-logging.js';
 import { graphiqlPage } from './plugins/use-graphiql-page.js';
-import { useNoStore } from './plugins/use-no-store.js';
 import { usePostForTokens } from './plugins/use-post-for-tokens.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestGuards } from './plugins/use-request-guards.js';
-import { useRequestId } from './plugins/use-request-id.js';
+import { useRequestLifecycle } from './plugins/use-request-lifecycle.js';
 import { useSupportedOperations } from './plugins/use-supported-operations.js';
-import { useTracing } from './plugins/use-tracing.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { createRateLimits, type SharedCounterStore } from './rate-limits/index.js';
+import { boundedDocumentCache, compileOnRepeat } from './request/document-cache.js';
+import {
+  accessLogStep,
+  errorLoggingStep,
+  maskUnexpected,
+  noStoreStep,
+  RequestLifecycle,
+  releaseStep,
+  requestIdStep,
+  traceStep,
+} from './request/lifecycle.js';
 import type { Context } from './schema/builder.js';
 import { releaseRequest } from './schema/builder.js';
 import { schema } from './schema/index.js';
@@ -86,7 +94,12 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context> & {
    * which gets everything the hot path does not serve. `gateway.fetch` is yoga alone.
    */
   nodeListener(req: IncomingMessage, res: ServerResponse): void;
+  /** The gateway's plugins by name, in the order yoga runs them (before yoga's own). */
+  composedPlugins: readonly NamedPlugin[];
 };
+
+/** A plugin of the gateway's, and the name the front door's hook list knows it by. */
+export type NamedPlugin = readonly [name: string, plugin: Plugin];
 
 /**
  * The gateway as a yoga instance: `gateway.fetch(...)` in tests, a node:http server in main.
@@ -129,19 +142,76 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   const page = graphiqlPage(async (options) =>
     (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
   );
+  // What every request gets at its start and end, on both doors, in this order.
+  const lifecycle = new RequestLifecycle([
+    requestIdStep,
+    noStoreStep,
+    traceStep,
+    accessLogStep(logger),
+    errorLoggingStep(logger),
+    ...(deps.metrics ? [deps.metrics.step()] : []),
+    releaseStep(releaseRequest),
+  ]);
   const hotPath = createHotPath({
-    schema,
     authenticate: callerAuthentication.authenticate,
-    jit: config.graphqlJit ?? true,
     openAccess: config.openAccess,
     backendsOnly: config.trustedDocuments !== undefined,
     maxBodyBytes: config.maxRequestBodyBytes,
-    context,
-    release: releaseRequest,
+    lifecycle,
+    // What yoga's own handleError does with the `maskedErrors` below.
+    failure: (error) => {
+      const masked = maskUnexpected(error, 'Unexpected error.', false) as GraphQLError;
+      if (masked !== error) yogaLogging.error(error);
+      return [masked];
+    },
     logger,
-    yogaLogger: yogaLogging,
     ...(deps.metrics ? { graphql: deps.metrics.graphql } : {}),
   });
+
+  // Each plugin by name: the front door's list (hot-path/plugin-hooks.ts) accounts for every hook.
+  const plugins: NamedPlugin[] = [
+    // Executes through queries compiled once per document that runs again (about a quarter less
+    // CPU per repeated operation); a one-off document runs on graphql-js, never compiled.
+    [
+      'graphql-jit',
+      useGraphQlJit(
+        {},
+        {
+          enableIf: (args) => config.graphqlJit !== false && repeated(args),
+          onError: (result) =>
+            logger.error(
+              { errors: result.errors?.map((e) => e.message) },
+              'graphql-jit could not compile a document',
+            ),
+        },
+      ) as Plugin,
+    ],
+    // Before the lifecycle, which stamps every response, so the kept page is stamped too.
+    ['graphiql page', page.plugin],
+    ['request lifecycle', useRequestLifecycle(lifecycle)],
+    ['request guards', useRequestGuards()],
+    ['body limit', useBodyLimit(config.maxRequestBodyBytes)],
+    [
+      'caller authentication',
+      useCallerAuthentication({ callers: callerAuthentication, openAccess: config.openAccess, logger }),
+    ],
+    ...(config.trustedDocuments
+      ? [['trusted documents', useTrustedDocuments(config.trustedDocuments)] as NamedPlugin]
+      : []),
+    ['introspection switch', useDisableIntrospection(!config.introspection)],
+    ['csrf prevention', useCsrfPrevention()],
+    ...useDocumentLimits(config.documentLimits, config.introspection),
+    ['post for tokens', usePostForTokens()],
+    ['supported operations', useSupportedOperations()],
+    [
+      'readiness',
+      useReadiness(client, {
+        sharing: () => rateLimits.sharing(),
+        ...(deps.sandbox ? { sandbox: true } : {}),
+        ...(deps.draining ? { draining: deps.draining } : {}),
+      }),
+    ],
+  ];
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -170,7 +240,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
           },
     // Enforced by useBodyLimit, by Content-Length, at a fraction of the cost of yoga's stream limiter.
     maxRequestBodySize: false,
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError: maskUnexpected },
     logging: yogaLogging,
     graphiql: config.graphiql
       ? {
@@ -190,55 +260,11 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
       validationCache: true,
     },
     context,
-    plugins: [
-      // Executes through queries compiled once per document that runs again (about a quarter less
-      // CPU per repeated operation); a one-off document runs on graphql-js, never compiled.
-      useGraphQlJit(
-        {},
-        {
-          enableIf: (args) => config.graphqlJit !== false && repeated(args),
-          onError: (result) =>
-            logger.error(
-              { errors: result.errors?.map((e) => e.message) },
-              'graphql-jit could not compile a document',
-            ),
-        },
-      ),
-      // Before the plugins that stamp every response, so the kept page is stamped too.
-      page.plugin,
-      useRequestId(),
-      useNoStore(),
-      useTracing(),
-      useAccessLog(logger),
-      useRequestGuards(),
-      useBodyLimit(config.maxRequestBodyBytes),
-      useCallerAuthentication({
-        callers: callerAuthentication,
-        openAccess: config.openAccess,
-        logger,
-      }),
-      ...(config.trustedDocuments ? [useTrustedDocuments(config.trustedDocuments)] : []),
-      useDisableIntrospection(!config.introspection),
-      useCsrfPrevention(),
-      ...useDocumentLimits(config.documentLimits, config.introspection),
-      usePostForTokens(),
-      useSupportedOperations(),
-      useReadiness(client, {
-        sharing: () => rateLimits.sharing(),
-        ...(deps.sandbox ? { sandbox: true } : {}),
-        ...(deps.draining ? { draining: deps.draining } : {}),
-      }),
-      useErrorLogging(logger),
-      ...(deps.metrics ? [deps.metrics.plugin()] : []),
-      {
-        onExecute: ({ args }: { args: { contextValue: object } }) => ({
-          onExecuteDone: () => releaseRequest(args.contextValue),
-        }),
-      },
-    ],
+    plugins: plugins.map(([, plugin]) => plugin),
   });
   const yogaListener = (req: IncomingMessage, res: ServerResponse) => void yoga.requestListener(req, res);
   return Object.assign(yoga, {
+    composedPlugins: plugins,
     nodeListener: hotPath.listener(yogaListener, (context) => yoga.getEnveloped(context)),
   });
 }

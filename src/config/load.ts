@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadMembers, type SandboxMember } from '../sandbox/members.js';
+import { loadMembers, type SandboxMember } from './sandbox-members.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import {
   apiKeyEntry,

@@ -1,69 +1,64 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type DocumentNode,
+  type ExecutionArgs,
   type ExecutionResult,
-  execute,
   type GraphQLError,
   type GraphQLSchema,
   getOperationAST,
   type OperationDefinitionNode,
 } from 'graphql';
-import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { maskError, processRegularResult } from 'graphql-yoga';
+import { isPromise, processRegularResult } from 'graphql-yoga';
 import type { Authenticate } from '../auth/callers.js';
 import type { Caller, GraphQLObserver, HeaderReader, RequestLike } from '../domain/types.js';
-import { infoLineWriter, type Logger } from '../logger.js';
-import { boundedDocumentCache } from '../plugins/document-cache.js';
-import { answeredMediaType } from '../plugins/media-types.js';
-import { beginAccessRecord, noteOperationName, writeAccessLine } from '../plugins/use-access-log.js';
-import { handOverVerdict, rememberCaller } from '../plugins/use-caller-authentication.js';
-import { logAndTagErrors } from '../plugins/use-error-logging.js';
-import { requestIdOf } from '../plugins/use-request-id.js';
-import { beginRequestTrace, endRequestTrace, traceOperation } from '../plugins/use-tracing.js';
+import type { Logger } from '../logger.js';
+import { handOverVerdict, rememberCaller } from '../request/caller.js';
+import { boundedDocumentCache } from '../request/document-cache.js';
+import type { RequestLifecycle } from '../request/lifecycle.js';
+import { answeredMediaType } from '../request/media-types.js';
 
 /**
- * The hot path: the gateway's common request (a backend POSTing a GraphQL document as JSON) answered
- * straight from node:http, without yoga's Fetch API objects or envelop's per-request hook chain,
- * through the same parts yoga's path uses: caller authentication (first, before anything is parsed),
- * yoga's own envelop `parse` and `validate` (so every plugin's parse and validate hooks run:
- * graphql-armor's limits, the introspection and suggestion rules, the subscription refusal, and
- * yoga's parse and validation caches), the context factory (limits, loaders, audit), graphql-js on a
- * document's first run and graphql-jit from its second, the error logging, yoga's own error masking
- * and result serialization, request id, no-store, the access log, the trace span and the GraphQL
- * metrics. A document that passed is kept (bounded as yoga's parse cache), so its next run skips
- * parsing and validation.
+ * The front door: the gateway's common request (a backend POSTing a GraphQL document as JSON)
+ * framed straight from node:http, without yoga's Fetch API objects or its HTTP hook chain: method,
+ * path, media types, length, body, and the caller (authenticated before anything is parsed). Below
+ * the framing it runs yoga's own envelop pipeline, as yoga's `processRequest` does: `parse` and
+ * `validate` (every plugin's hooks: graphql-armor's limits, the introspection and suggestion rules,
+ * the subscription refusal; yoga's caches), `contextFactory` and `execute` (every plugin's execute
+ * hooks: graphql-jit, the request lifecycle, yoga's masking), and walks the same request lifecycle
+ * as yoga's path (request/lifecycle.ts: request id, no-store, span, access line, metrics, error
+ * logging, release). Nothing that runs an operation or shapes an answer is written here twice.
+ * A document that passed is kept (bounded as yoga's parse cache), so its next run skips parsing
+ * and validation.
  *
- * Anything else, and anything in doubt, is handed to yoga with its body as read, and yoga answers it
- * exactly as before: another method, path or media type; an `Origin` header (CORS); `extensions` or
- * a `documentId`; a caller that fails authentication; a member-JWT or anonymous caller when trusted
- * documents are configured; a document yoga's envelop refuses; an operation name that names nothing.
+ * Anything else, and anything in doubt, is handed to yoga with its body as read and the caller
+ * as authenticated, and yoga answers it: another method, path or media type; an `Origin` header
+ * (CORS); `extensions` or a `documentId`; a caller that fails authentication; a member-JWT or
+ * anonymous caller when trusted documents are configured; a document yoga's envelop refuses; an
+ * operation name that names nothing.
  */
 export interface HotPathOptions {
-  schema: GraphQLSchema;
   authenticate: Authenticate;
-  /** Compile a document with graphql-jit on its second run; false runs every document on graphql-js. */
-  jit: boolean;
   /** Sandbox mode without caller authentication: an anonymous caller acts as a backend. */
   openAccess: boolean;
   /** Trusted documents are configured: only backends may send a document's text. */
   backendsOnly: boolean;
   maxBodyBytes: number;
-  /** The context factory yoga's path uses. */
-  context(init: { request: RequestLike }): Promise<object>;
-  /** Lets go of what the schema's plugins cached for a context, once it has been executed. */
-  release(context: object): void;
+  /** What every request gets at its start and end, on both doors. */
+  lifecycle: RequestLifecycle;
+  /** A failure's masked answer, as yoga gives it (`GraphQLError`s, the originals logged). */
+  failure(error: unknown): GraphQLError[];
   logger: Logger;
-  /** yoga's logger adapter: where masked errors are reported, as yoga reports them. */
-  yogaLogger: { error(...args: unknown[]): void };
   graphql?: GraphQLObserver;
 }
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** What the hot path uses of yoga's envelop: its parse and validate, every plugin's hooks included. */
+/** What the front door uses of yoga's envelop: the whole pipeline, every plugin's hooks included. */
 export type Enveloped = (context: { request: RequestLike; params: Params }) => {
   parse(source: string): DocumentNode;
   validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[];
+  contextFactory(): unknown;
+  execute(args: ExecutionArgs): unknown;
   schema: GraphQLSchema;
 };
 
@@ -72,18 +67,10 @@ export interface HotPath {
   listener(yoga: NodeListener, enveloped: Enveloped): NodeListener;
 }
 
-interface Prepared {
-  operation: OperationDefinitionNode;
-  /** Runs so far: the first runs on graphql-js, the second compiles (graphql-jit). */
-  runs: number;
-  /** `null` if graphql-jit cannot compile it: then graphql-js runs it. */
-  compiled?: CompiledQuery | null;
-}
-
 interface Admitted {
   document: DocumentNode;
-  /** By operation name (`=name`), or `undefined` for none. */
-  operations: Map<string | undefined, Prepared | null>;
+  /** The operation each name picks, by `=name`, or `undefined` for none; `null` when yoga must answer. */
+  operations: Map<string | undefined, OperationDefinitionNode | null>;
 }
 
 /** What yoga's result processor needs of a Fetch Response: the body and init, kept as they are. */
@@ -155,8 +142,7 @@ function plainParams(value: unknown): value is Params {
 }
 
 export function createHotPath(options: HotPathOptions): HotPath {
-  const { schema, logger, graphql } = options;
-  const writeAccess = infoLineWriter(logger);
+  const { logger, graphql, lifecycle } = options;
   // Same bounds as yoga's parse cache: a few small documents sent again and again.
   const admitted = boundedDocumentCache<Admitted>();
 
@@ -182,25 +168,25 @@ export function createHotPath(options: HotPathOptions): HotPath {
     return entry;
   }
 
-  function prepare(entry: Admitted, operationName: string | undefined): Prepared | null {
+  function operationOf(entry: Admitted, operationName: string | undefined): OperationDefinitionNode | null {
     // `""` is a name that names nothing (graphql-js refuses it); no name picks the only operation:
     // they must never share an entry.
     const key = operationName === undefined ? undefined : `=${operationName}`;
-    let prepared = entry.operations.get(key);
-    if (prepared === undefined) {
-      const operation = getOperationAST(entry.document, operationName);
-      prepared = operation && operation.operation !== 'subscription' ? { operation, runs: 0 } : null;
-      entry.operations.set(key, prepared);
+    let operation = entry.operations.get(key);
+    if (operation === undefined) {
+      const found = getOperationAST(entry.document, operationName);
+      operation = found && found.operation !== 'subscription' ? found : null;
+      entry.operations.set(key, operation);
     }
-    return prepared;
+    return operation;
   }
 
-  /** The media type the hot path answers `req` in, or `undefined` when it leaves `req` to yoga. */
+  /** The media type the front door answers `req` in, or `undefined` when it leaves `req` to yoga. */
   function servedMediaType(req: IncomingMessage): string | undefined {
     if (req.method !== 'POST' || req.url !== '/graphql') return undefined;
     const { headers } = req;
     if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
-    if (!jsonTypes.has((headers['content-type'] ?? '').toLowerCase())) return undefined;
+    if (!jsonTypes.has(headers['content-type'] ?? '')) return undefined;
     const mediaType = mediaTypeFor(headers.accept);
     if (mediaType === undefined) return undefined;
     const length = headers['content-length'];
@@ -209,9 +195,32 @@ export function createHotPath(options: HotPathOptions): HotPath {
     return bytes > 0 && bytes <= options.maxBodyBytes ? mediaType : undefined;
   }
 
+  /** Writes `result` as yoga's result processor would, stamped by the lifecycle, and ends it. */
+  function answer(
+    request: RequestLike,
+    res: ServerResponse,
+    result: ExecutionResult,
+    mediaType: string,
+  ): void {
+    lifecycle.result(request, result);
+    const answered = processRegularResult(result, answerApi, mediaType) as unknown as Answer;
+    const status = answered.init.status ?? 200;
+    const headers: Record<string, string | number> = {};
+    for (const [name, value] of Object.entries(answered.init.headers ?? {}))
+      headers[name.toLowerCase()] = value;
+    headers['content-length'] = Buffer.byteLength(answered.body);
+    lifecycle.headers(request, (name, value) => {
+      headers[name] = value;
+    });
+    res.writeHead(status, headers);
+    res.end(answered.body);
+    lifecycle.end(request, status);
+  }
+
   async function serve(
     req: IncomingMessage,
     res: ServerResponse,
+    request: NodeRequest,
     body: Buffer,
     started: number,
     handOver: () => void,
@@ -226,7 +235,6 @@ export function createHotPath(options: HotPathOptions): HotPath {
     }
     if (!plainParams(params)) return handOver();
     const operationName = params.operationName ?? undefined;
-    const request = new NodeRequest(req);
     // Authenticated before anything is parsed, as on yoga's path.
     let caller: Caller;
     try {
@@ -241,74 +249,31 @@ export function createHotPath(options: HotPathOptions): HotPath {
       handOver();
     };
     if (options.backendsOnly && caller.kind !== 'backend' && !options.openAccess) return handOverAs();
-    const entry = admit(params.query, enveloped({ request, params }));
-    const prepared = entry && prepare(entry, operationName);
-    if (!entry || !prepared) return handOverAs();
-    // graphql-jit pays for itself only on a document that runs again: compiled on its second run.
-    prepared.runs += 1;
-    if (prepared.runs >= 2 && prepared.compiled === undefined && options.jit) {
-      const compiled = compileQuery(schema, entry.document, operationName);
-      prepared.compiled = isCompiledQuery(compiled) ? compiled : null;
-    }
+    const pipeline = enveloped({ request, params });
+    const entry = admit(params.query, pipeline);
+    if (!entry || !operationOf(entry, operationName)) return handOverAs();
 
     rememberCaller(request, caller, options.openAccess);
-    const requestId = requestIdOf(request);
-    beginAccessRecord(request, started);
-    beginRequestTrace(request);
-    const { operation, compiled } = prepared;
-    const { document } = entry;
-    noteOperationName(request, operation.name?.value);
-    traceOperation(request, operation);
-    graphql?.executed(operation.operation);
-
+    // Before the context: its loaders report their upstream calls to the record and run in the span.
+    lifecycle.begin(request, started);
     let result: ExecutionResult;
     try {
-      const contextValue = { ...(await options.context({ request })), request, params };
-      try {
-        result = compiled
-          ? await compiled.query(undefined, contextValue, params.variables ?? {})
-          : await execute({
-              schema,
-              document,
-              contextValue,
-              variableValues: params.variables ?? {},
-              operationName,
-            });
-      } finally {
-        options.release(contextValue);
-      }
+      // yoga's context factory answers synchronously when every plugin's does (ours do): no await then.
+      const built = pipeline.contextFactory();
+      const contextValue = isPromise(built) ? await built : built;
+      result = (await pipeline.execute({
+        schema: pipeline.schema,
+        document: entry.document,
+        contextValue,
+        variableValues: params.variables ?? {},
+        operationName,
+      })) as ExecutionResult;
     } catch (error) {
-      // A fault of the gateway's own (yoga's path masks the same as a 500).
-      result = { errors: [error as GraphQLError] };
+      // A fault of the gateway's own: answered as yoga answers one (masked, the original logged).
+      result = { errors: options.failure(error) };
     }
-    if (result.errors?.length) {
-      const stringify = (result as { stringify?: unknown }).stringify;
-      result = logAndTagErrors(logger, result, requestId);
-      result = {
-        ...result,
-        errors: result.errors?.map((error) => {
-          const masked = maskError(error, 'Unexpected error.', false) as GraphQLError;
-          if (masked !== error) options.yogaLogger.error(error);
-          return masked;
-        }),
-        ...(stringify ? { stringify } : {}),
-      } as ExecutionResult;
-      graphql?.errorResult(operation.operation, 'execute');
-    }
-    const answer = processRegularResult(result, answerApi, mediaType) as unknown as Answer;
-    const status = answer.init.status ?? 200;
-    const headers: Record<string, string | number> = {};
-    for (const [name, value] of Object.entries(answer.init.headers ?? {}))
-      headers[name.toLowerCase()] = value;
-    headers['content-length'] = Buffer.byteLength(answer.body);
-    headers['x-request-id'] = requestId;
-    headers['cache-control'] = 'no-store';
-    res.writeHead(status, headers);
-    res.end(answer.body);
+    answer(request, res, result, mediaType);
     graphql?.hotPath('served');
-    graphql?.answered(operation.operation, 'POST', status, (performance.now() - started) / 1000);
-    writeAccessLine(writeAccess, request, status);
-    endRequestTrace(request, status);
   }
 
   return {
@@ -328,13 +293,16 @@ export function createHotPath(options: HotPathOptions): HotPath {
             (req as IncomingMessage & { body?: Buffer }).body = body;
             yoga(req, res);
           };
-          serve(req, res, body, started, handOver, enveloped, mediaType).catch((error: unknown) => {
+          const request = new NodeRequest(req);
+          serve(req, res, request, body, started, handOver, enveloped, mediaType).catch((error: unknown) => {
+            // Nothing above throws by design; if something does, the answer still goes through the
+            // lifecycle: a masked 500 with the request id, no-store, an access line and an ended span.
             logger.error(
               { err: { name: (error as Error).name, message: (error as Error).message } },
-              'hot path failed',
+              'front door failed',
             );
-            if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-            res.end();
+            if (res.headersSent) return void res.destroy();
+            answer(request, res, { errors: options.failure(error) }, mediaType);
           });
         });
       };

@@ -13,9 +13,15 @@ import {
   toOutcome,
   UpstreamUnavailableResult,
 } from '../domain/outcomes.js';
-import type { GatewayObserver, MemberLookup, TokenOperation, TokenRevoked } from '../domain/types.js';
+import type {
+  GatewayObserver,
+  MemberLookup,
+  SharedFlights,
+  TokenOperation,
+  TokenRevoked,
+} from '../domain/types.js';
 import type { RateLimits } from '../rate-limits/index.js';
-import { FlightAbandoned, type SharedFlights, type SingleFlight, tokenKey } from './single-flight.js';
+import { FlightAbandoned, type SingleFlight, tokenKey } from './single-flight.js';
 import {
   isLiveAccessTokenShaped,
   isRefreshTokenShaped,

@@ -48,22 +48,6 @@ export class FlightAbandoned extends Error {
   }
 }
 
-/**
- * Refresh flights that span replicas (redis/flights.ts): the rate limits' `admit` says whether a
- * field leads a flight or joins one another replica leads; the leader publishes its outcome, and
- * the followers read it. Outcomes travel as text the loaders encode; the store seals them.
- */
-export interface SharedFlights {
-  /** The flight key of a refresh token: a keyed hash, never the token. */
-  key(token: string): string;
-  /** How long a leader holds its flight before it lapses (the upstream deadline and a margin). */
-  readonly holdMs: number;
-  /** The leader's outcome once published; `undefined` when none comes within the upstream deadline. */
-  wait(key: string): Promise<string | undefined>;
-  /** Hands the leader's outcome to the followers, and ends the flight. Never throws. */
-  publish(key: string, outcome: string): Promise<void>;
-}
-
 /** A SHA-256 of a token, for use as a map key (one-shot: half the time of a Hash object). */
 export function tokenKey(token: string): string {
   return hash('sha256', token, 'base64url');

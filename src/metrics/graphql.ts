@@ -1,16 +1,16 @@
-import { type ExecutionResult, getOperationAST } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
 import type { Registry } from 'prom-client';
 import { requestSlot } from '../domain/request-slot.js';
 import type { ErrorPhase, GraphQLObserver, OperationType } from '../domain/types.js';
+import type { LifecycleStep } from '../request/lifecycle.js';
 import { TallyHistogram, tallyCounter } from './tally.js';
 
 /**
  * The GraphQL side of the metrics, under the names `@graphql-yoga/plugin-prometheus` gives them (so
  * dashboards made for yoga read them): request duration, executed operations and error results.
  * The plugin itself was dropped for its cost: cut to these three families it still cost 20–35 %
- * more CPU per operation (A/B in bench/README.md), this one costs nothing the bench can see. It
- * hooks only the request's start, execution and result: no parse or validate hook.
+ * more CPU per operation (A/B in bench/README.md). It is a step of the request lifecycle: the
+ * request's start, execution, result and end; no parse or validate hook.
  *
  * Labels are fixed vocabularies: the operation type, the HTTP method and status, and the phase an
  * error came from. Never an operation name (the caller's text), a URL or a field path.
@@ -70,44 +70,40 @@ export function createGraphQLObserver(registry: Registry): GraphQLObserver {
   };
 }
 
-/** The observer's hooks into yoga's request: its start, execution, result and response. */
-export function useGraphQLMetrics(observer: GraphQLObserver): Plugin {
+/**
+ * The observer's step in every request's lifecycle (request/lifecycle.ts), on both doors: its
+ * start, execution, result and end. Only requests that reached GraphQL (a result was processed)
+ * are timed.
+ */
+export function graphqlMetricsStep(observer: GraphQLObserver): LifecycleStep {
   const records = requestSlot<RequestRecord>('graphql metrics record');
   return {
-    onRequest({ request }) {
-      records.set(request, {
-        started: performance.now(),
-        operationType: 'unknown',
-        graphql: false,
-        executed: false,
-      });
+    name: 'graphql metrics',
+    begin(request, started) {
+      records.set(request, { started, operationType: 'unknown', graphql: false, executed: false });
     },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const record = request && records.get(request);
-      const operationType = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+    execute(request, operation) {
+      const operationType = operation?.operation ?? 'unknown';
       observer.executed(operationType);
+      const record = records.get(request);
       if (record) {
         record.operationType = operationType;
         record.executed = true;
       }
     },
-    onResultProcess({ request, result }) {
+    result(request, result) {
       const record = records.get(request);
       if (record) record.graphql = true;
-      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result)) return;
-      const executionResult = result as ExecutionResult;
-      if (!executionResult.errors?.length) return;
-      const operationType = record?.operationType ?? 'unknown';
-      observer.errorResult(operationType, phaseOf(executionResult, record?.executed ?? false));
+      if (!result.errors?.length) return;
+      observer.errorResult(record?.operationType ?? 'unknown', phaseOf(result, record?.executed ?? false));
     },
-    onResponse({ request, response }) {
+    end(request, status) {
       const record = records.get(request);
       if (!record?.graphql) return;
       observer.answered(
         record.operationType,
         request.method,
-        response.status,
+        status,
         (performance.now() - record.started) / 1000,
       );
     },

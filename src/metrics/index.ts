@@ -1,4 +1,3 @@
-import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { UpstreamObserver } from '../client/endpoints.js';
 import {
@@ -7,7 +6,8 @@ import {
   type SharingState,
   sharingStates,
 } from '../domain/types.js';
-import { createGraphQLObserver, useGraphQLMetrics } from './graphql.js';
+import type { LifecycleStep } from '../request/lifecycle.js';
+import { createGraphQLObserver, graphqlMetricsStep } from './graphql.js';
 import { TallyHistogram, tallyCounter } from './tally.js';
 
 /** What the gauges read when Prometheus scrapes. */
@@ -25,9 +25,12 @@ export interface Metrics {
   upstream: UpstreamObserver;
   /** For the loaders: token operations, limit refusals, saved calls. */
   gateway: GatewayObserver;
-  /** GraphQL request duration, executed operations and error results, into the same registry (graphql.ts). */
-  plugin(): Plugin;
-  /** The same families, for requests the hot path serves without yoga. */
+  /**
+   * GraphQL request duration, executed operations and error results, into the same registry
+   * (graphql.ts): a step of every request's lifecycle, on both doors.
+   */
+  step(): LifecycleStep;
+  /** The same families, and the door counter (`gateway_hot_path_requests_total`). */
   graphql: GraphQLObserver;
   /** Where the gauges read from; set once the gateway has built its client and limits. */
   watch(sources: MetricSources): void;
@@ -130,7 +133,7 @@ export function createMetrics(): Metrics {
       rateLimited: (scope) => rateLimited.inc(scope),
       upstreamCallSaved: (reason) => saved.inc(reason),
     },
-    plugin: () => useGraphQLMetrics(graphql),
+    step: () => graphqlMetricsStep(graphql),
     graphql,
     watch(next) {
       sources = next;

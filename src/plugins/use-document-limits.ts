@@ -12,14 +12,17 @@ import type { DocumentLimitsConfig } from '../config/load.js';
  * cost), checked before anything runs; and field suggestions hidden when introspection is off
  * (they would leak the schema).
  */
-export function useDocumentLimits(limits: DocumentLimitsConfig, introspection: boolean): Plugin[] {
+export function useDocumentLimits(
+  limits: DocumentLimitsConfig,
+  introspection: boolean,
+): (readonly [name: string, plugin: Plugin])[] {
   return [
-    maxTokensPlugin({ n: limits.maxTokens }),
+    ['max tokens', maxTokensPlugin({ n: limits.maxTokens }) as Plugin],
     // Inline fragments count as depth, so nesting them cannot get around the limit.
-    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: false }),
-    maxAliasesPlugin({ n: limits.maxAliases }),
-    maxDirectivesPlugin({ n: limits.maxDirectives }),
-    costLimitPlugin({ maxCost: limits.maxCost }),
-    ...(introspection ? [] : [blockFieldSuggestionsPlugin()]),
-  ] as Plugin[];
+    ['max depth', maxDepthPlugin({ n: limits.maxDepth, flattenFragments: false }) as Plugin],
+    ['max aliases', maxAliasesPlugin({ n: limits.maxAliases }) as Plugin],
+    ['max directives', maxDirectivesPlugin({ n: limits.maxDirectives }) as Plugin],
+    ['cost limit', costLimitPlugin({ maxCost: limits.maxCost }) as Plugin],
+    ...(introspection ? [] : [['block field suggestions', blockFieldSuggestionsPlugin() as Plugin] as const]),
+  ];
 }

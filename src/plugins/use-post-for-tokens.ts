@@ -1,7 +1,7 @@
 import { type DocumentNode, getOperationAST, Kind, type SelectionSetNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { unauthenticated } from '../auth/callers.js';
-import { authenticatedCaller } from './use-caller-authentication.js';
+import { authenticatedCaller } from '../request/caller.js';
 
 /** Root fields that never carry a token, and so may be asked for over GET. */
 const allowedOverGet = new Set(['__schema', '__type', '__typename', '_service']);

@@ -1,5 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { answeredMediaType, servableMediaTypes } from './media-types.js';
+import { answeredMediaType, servableMediaTypes } from '../request/media-types.js';
 
 /** A refusal yoga would have sent with no body, in JSON: the message says what to change. */
 function refusal(

@@ -4,7 +4,7 @@ import {
 } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
 import type { TrustedDocuments } from '../config/trusted-documents.js';
-import { authenticatedCaller } from './use-caller-authentication.js';
+import { authenticatedCaller } from '../request/caller.js';
 
 const refusal = (message: string, code: string) => ({ message, extensions: { code, http: { status: 400 } } });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@redis/client';
-import type { SharedFlights } from '../loaders/single-flight.js';
+import type { SharedFlights } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { Admission, SharedCounterStore, Verdict } from '../rate-limits/index.js';
 import { admitScript, admitScriptSha } from './script.js';

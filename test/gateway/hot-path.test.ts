@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTrustedDocuments } from '../../src/config/trusted-documents.js';
+import { frontDoorHooks } from '../../src/hot-path/plugin-hooks.js';
 import { memberTokenFields, type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -331,13 +333,23 @@ describe('an unexpected error on the hot path', () => {
   });
 
   it('is masked and logged with the request id, as on yoga’s path', async () => {
-    const body = JSON.stringify({ query: tokenQuery });
-    // First runs (graphql-js, yoga's executor) keep the error's location; compiled runs do not.
-    const firstHot = await send(faultyHot, body);
-    expect(firstHot).toEqual(await send(faultyYoga, body));
-    expect(firstHot.body).toMatchObject({
+    // One pipeline below both doors: a document's first run is graphql-js's, whichever door it came
+    // in by, and keeps the error's location; from its second run, on either door, it is compiled
+    // (graphql-jit), which does not.
+    const other = JSON.stringify({ query: `${tokenQuery} ` });
+    const first = await send(faultyYoga, other);
+    expect(first.body).toMatchObject({
       errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }] }],
     });
+    const second = await send(faultyHot, other);
+    expect(second.status).toBe(first.status);
+    expect((second.body as { errors: object[] }).errors[0]).toEqual({
+      message: 'Unexpected error.',
+      path: ['memberToken'],
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    const body = JSON.stringify({ query: tokenQuery });
+    expect(await send(faultyHot, body)).toEqual(first);
     faulty.logLines.length = 0;
     const fromHot = await send(faultyHot, body, { 'x-request-id': 'hot-fault-1' });
     const fromYoga = await send(faultyYoga, body);
@@ -364,49 +376,50 @@ describe('an unexpected error on the hot path', () => {
   });
 });
 
-describe('what the hot path does not run', () => {
-  it('is only the HTTP hooks it replaces: a new one must be weighed for the hot path', () => {
-    // The hot path runs yoga's parse and validate (every plugin's onParse and onValidate) but none
-    // of the HTTP hooks. Each plugin that has one is accounted for in src/hot-path/index.ts:
-    // request guards, body limit, CSRF (the hot path takes only POSTs of JSON with a length),
-    // caller authentication (done there), trusted documents (backends only there), readiness and
-    // health (other paths), GraphiQL and its kept page (GET), request id, no-store, tracing, access log, metrics (done
-    // there), and yoga's own (request parser, result processors, CORS, batching limit, parameter
-    // checks, GET mutation prevention, health and landing pages). A plugin keeping per-request state
-    // in one of these hooks that parse or validate reads would be skipped there: the old
-    // introspection switch did, and let introspection through.
-    const plugins = (stack.gateway as unknown as { plugins: Record<string, unknown>[] }).plugins;
-    const httpHooks = ['onRequest', 'onRequestParse', 'onParams', 'onResponse', 'onResultProcess'];
-    const signatures = plugins
-      .filter((plugin) => typeof plugin === 'object' && plugin !== null)
-      .map((plugin) => httpHooks.filter((hook) => hook in plugin).join('+'))
-      .filter((hooks) => hooks !== '');
-    // The inventory as it stands (yoga's own plugins included, in yoga's order); when it changes,
-    // weigh the plugin that changed it against the hot path, then update the list.
-    expect(signatures).toEqual([
-      'onRequest',
-      'onRequest',
-      'onRequestParse',
-      'onRequestParse',
-      'onRequestParse',
-      'onRequestParse',
-      'onResultProcess',
-      'onResponse',
-      'onResponse',
-      'onResponse',
-      'onRequest+onResponse',
-      'onRequest+onResponse',
-      'onRequestParse',
-      'onRequestParse',
-      'onRequestParse',
-      'onRequestParse',
-      'onRequest',
-      'onRequest+onResponse+onResultProcess',
-      'onRequestParse',
-      'onParams',
-      'onRequest',
-      'onRequestParse',
-    ]);
+describe('every hook of every plugin, accounted for on the front door', () => {
+  const verdict = /^(pipeline|framing|n\/a): ./;
+  /** The hooks of `composed` the list does not account for, as `plugin: hook`. */
+  const unaccounted = (composed: readonly (readonly [string, object])[]) =>
+    composed.flatMap(([name, plugin]) =>
+      Object.keys(plugin)
+        .filter((hook) => !verdict.test(frontDoorHooks[name]?.[hook] ?? ''))
+        .map((hook) => `${name}: ${hook}`),
+    );
+
+  it('lists each plugin server.ts composes, and each of its hooks, with what the front door does', async () => {
+    // Two configurations between them compose every plugin: introspection off adds the suggestion
+    // block, trusted documents add theirs.
+    const manifest = new URL('../../clients/trusted-documents.json', import.meta.url);
+    const trusted = await startStack({
+      gateway: {
+        introspection: false,
+        trustedDocuments: loadTrustedDocuments(manifest.pathname),
+      },
+    });
+    try {
+      const composed = [...stack.gateway.composedPlugins, ...trusted.gateway.composedPlugins];
+      expect(composed.length).toBeGreaterThan(15);
+      expect(unaccounted(composed)).toEqual([]);
+      // Nothing listed that the gateway no longer composes: the list says what is there.
+      const hooksOf = new Map(composed.map(([name, plugin]) => [name, Object.keys(plugin)]));
+      const stale = Object.entries(frontDoorHooks).flatMap(([name, hooks]) =>
+        Object.keys(hooks)
+          .filter((hook) => !hooksOf.get(name)?.includes(hook))
+          .map((hook) => `${name}: ${hook}`),
+      );
+      expect(stale).toEqual([]);
+    } finally {
+      await trusted.close();
+    }
+  });
+
+  it('fails on a plugin that is not on the list, or a hook a listed plugin gains', () => {
+    expect(
+      unaccounted([
+        ['a new plugin', { onExecute() {} }],
+        ['body limit', { onRequestParse() {}, onExecute() {} }],
+      ]),
+    ).toEqual(['a new plugin: onExecute', 'body limit: onExecute']);
   });
 });
 

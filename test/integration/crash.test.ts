@@ -17,7 +17,7 @@ function crash(how: 'throw' | 'reject') {
     import { createServer } from 'node:http';
     import { exitOnCrash } from './src/crash.ts';
     import { createLogger, stdoutDestination } from './src/logger.ts';
-    import { assignRequestIds } from './src/plugins/use-request-id.ts';
+    import { assignRequestIds } from './src/request/id.ts';
     exitOnCrash(createLogger('info', stdoutDestination()));
     let seen = 0;
     const server = createServer(assignRequestIds((req, res) => {

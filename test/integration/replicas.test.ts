@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Launched, launch } from '../../bench/launch.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { type RedisServer, redisMissing, startRedis } from '../support/redis.js';
+import { type RedisServer, redisMissing, startRedis } from '../../support/redis.js';
 import { memberTokenFields } from '../support/stack.js';
 import { shapedAccessToken, shapedRefreshToken } from '../support/tokens.js';
 

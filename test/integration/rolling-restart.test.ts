@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Launched, launch } from '../../bench/launch.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../support/ports.js';
 
 /**
  * Rolling restarts behind a load balancer that neither retries nor redispatches (Debian's haproxy,

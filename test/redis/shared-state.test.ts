@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createRateLimits, type FieldAdmission, type RateLimits } from '../../src/rate-limits/index.js';
 import { connectSharedState, KEY_PREFIX, type SharedState } from '../../src/redis/index.js';
-import { type RedisServer, redisMissing, startRedis } from '../support/redis.js';
+import { type RedisServer, redisMissing, startRedis } from '../../support/redis.js';
 
 /**
  * The shared state on a real redis-server: two "replicas" are two connections with their own rate

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMembers } from '../../src/sandbox/members.js';
+import { loadMembers } from '../../src/config/sandbox-members.js';
 import { ManualClock, type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 
 let sandbox: Sandbox;

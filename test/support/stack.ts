@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auditEmailHash, createAuditLog } from '../../src/audit/index.js';
 import type { CallerAuthentication } from '../../src/auth/callers.js';
@@ -7,7 +7,7 @@ import type { Upstream } from '../../src/client/upstream.js';
 import type { DocumentLimitsConfig, RateLimitsConfig } from '../../src/config/load.js';
 import { createLogger, type EmailHasher } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/index.js';
-import { assignRequestIds } from '../../src/plugins/use-request-id.js';
+import { assignRequestIds } from '../../src/request/id.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
 
@@ -45,6 +45,11 @@ export interface StackOptions {
   metrics?: boolean;
   /** How `post` and `get` reach the gateway: a loopback socket (default) or `gateway.fetch`. */
   transport?: 'socket' | 'fetch';
+  /**
+   * Which door the socket serves through: the front door and yoga behind it, as main serves
+   * (default), or yoga's request listener alone (to compare the two doors request by request).
+   */
+  door?: 'front' | 'yoga';
 }
 
 /** The audit trail's lines, as written (JSON lines). */
@@ -117,7 +122,11 @@ export async function startStack(options: StackOptions = {}) {
   let server: Server | undefined;
   let origin = 'http://gateway';
   if (transport === 'socket') {
-    server = createServer(assignRequestIds((req, res) => gateway.nodeListener(req, res)));
+    const door =
+      options.door === 'yoga'
+        ? (req: IncomingMessage, res: ServerResponse) => void gateway.requestListener(req, res)
+        : gateway.nodeListener;
+    server = createServer(assignRequestIds(door));
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }

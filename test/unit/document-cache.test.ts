@@ -4,7 +4,7 @@ import {
   boundedDocumentCache,
   compileOnRepeat,
   documentCacheLimits,
-} from '../../src/plugins/document-cache.js';
+} from '../../src/request/document-cache.js';
 
 describe('the parse cache is bounded', () => {
   it('never keeps a document longer than its entry limit', () => {

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layers, sourceFiles, src, violations } from '../support/layers.js';
+import { governed, layers, sourceFiles, src, violations } from '../support/layers.js';
 
 describe('layers: imports run one way', () => {
-  it('finds every import in src/ allowed by the layer table', () => {
-    const files = sourceFiles(src);
-    expect(files.length).toBeGreaterThan(40);
+  it('finds every import in src/, bench/, scripts/, support/ and deploy/ allowed by the layer table', () => {
+    const files = governed.flatMap((dir) => sourceFiles(dir));
+    expect(files.filter((file) => file.startsWith(src)).length).toBeGreaterThan(40);
+    for (const dir of ['bench', 'scripts', 'support'])
+      expect(files.some((file) => file.includes(`/${dir}/`))).toBe(true);
     const wrong = files.flatMap((file) => violations(file, readFileSync(file, 'utf8')));
     expect(wrong).toEqual([]);
   });
@@ -29,15 +31,24 @@ describe('layers: imports run one way', () => {
   it('catches a wrong arrow: the schema importing the client, the client importing the schema', () => {
     expect(
       violations(join(src, 'schema/tokens.ts'), "import type { X } from '../client/endpoints.js';"),
-    ).toEqual(['schema/tokens.ts imports ../client/endpoints.js: schema may not depend on client']);
+    ).toEqual(['src/schema/tokens.ts imports ../client/endpoints.js: schema may not depend on client']);
     expect(violations(join(src, 'client/errors.ts'), "export { y } from '../domain/outcomes.js';")).toEqual([
-      'client/errors.ts imports ../domain/outcomes.js: client may not depend on domain',
+      'src/client/errors.ts imports ../domain/outcomes.js: client may not depend on domain',
     ]);
     expect(
       violations(join(src, 'loaders/index.ts'), "const m = await import('../schema/builder.js');"),
-    ).toEqual(['loaders/index.ts imports ../schema/builder.js: loaders may not depend on schema']);
+    ).toEqual(['src/loaders/index.ts imports ../schema/builder.js: loaders may not depend on schema']);
+    // Outside src/: a benchmark reaching into the tests' support, a plugin importing another.
+    expect(violations(join(src, '../bench/x.ts'), "import { s } from '../test/support/stack.js';")).toEqual([
+      'bench/x.ts imports ../test/support/stack.js: bench may not depend on test',
+    ]);
+    expect(
+      violations(join(src, 'hot-path/index.ts'), "import { useNoStore } from '../plugins/use-no-store.js';"),
+    ).toEqual([
+      'src/hot-path/index.ts imports ../plugins/use-no-store.js: hot-path may not depend on plugins',
+    ]);
     expect(violations(join(src, 'newthing/x.ts'), '')).toEqual([
-      'newthing/x.ts: unit "newthing" is not declared in the layer table',
+      'src/newthing/x.ts: unit "newthing" is not declared in the layer table',
     ]);
   });
 });

@@ -1,11 +1,9 @@
-import { getOperationAST } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
-import { type InfoLineWriter, infoLineWriter, type Logger } from '../logger.js';
-import { authenticatedCaller } from './use-caller-authentication.js';
-import { callerRequestIdOf, requestIdOf } from './use-request-id.js';
-import { traceIdOf } from './use-tracing.js';
+import type { InfoLineWriter } from '../logger.js';
+import { authenticatedCaller } from './caller.js';
+import { callerRequestIdOf, requestIdOf } from './id.js';
+import { traceIdOf } from './trace.js';
 
 interface RequestRecord {
   started: number;
@@ -35,7 +33,7 @@ export function countUpstreamCalls(request: RequestLike, count: () => number): v
   if (record) record.upstreamCalls = count;
 }
 
-/** Starts timing `request` for its access-log line (yoga's `onRequest`, or the hot path). */
+/** Starts timing `request` for its access-log line. */
 export function beginAccessRecord(request: RequestLike, started = performance.now()): void {
   records.set(request, { started });
 }
@@ -69,28 +67,4 @@ export function writeAccessLine(writer: InfoLineWriter, request: RequestLike, st
   const traceId = traceIdOf(request);
   if (traceId) line += `,"traceId":"${traceId}"`;
   writer.write(line, 'request');
-}
-
-/**
- * One line per request, at info: request id, operation name, HTTP status, duration, the caller's
- * kind and name (a backend's configured name; never a key or a member's identity), and the upstream
- * calls it made. Nothing from the body, no header value, no token; the path only when it is one of
- * the gateway's own.
- */
-export function useAccessLog(operational: Logger): Plugin {
-  // Every field of the line is built here from fixed vocabularies: no redaction needed (logger.ts).
-  const writer = infoLineWriter(operational);
-  return {
-    onRequest({ request }) {
-      beginAccessRecord(request);
-    },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      if (request)
-        noteOperationName(request, getOperationAST(args.document, args.operationName)?.name?.value);
-    },
-    onResponse({ request, response }) {
-      writeAccessLine(writer, request, response.status);
-    },
-  };
 }

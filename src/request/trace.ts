@@ -1,7 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { getOperationAST, type OperationDefinitionNode } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { OperationDefinitionNode } from 'graphql';
 import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
 import { startRequestSpan } from '../tracing/index.js';
@@ -19,7 +18,10 @@ export function traceIdOf(request: RequestLike): string | undefined {
   return id && id !== '00000000000000000000000000000000' ? id : undefined;
 }
 
-/** Starts the request's span (continuing its `traceparent`): yoga's `onRequest`, or the hot path. */
+/**
+ * Starts the request's SERVER span (OpenTelemetry), continuing the caller's `traceparent`; it ends
+ * with the HTTP status, the operation's type and name. No document, variable or header is recorded.
+ */
 export function beginRequestTrace(request: RequestLike): void {
   spans.set(request, startRequestSpan(request.headers));
 }
@@ -42,25 +44,4 @@ export function endRequestTrace(request: RequestLike, status: number): void {
   traced.span.setAttribute('http.response.status_code', status);
   if (status >= 500) traced.span.setStatus({ code: SpanStatusCode.ERROR });
   traced.span.end();
-}
-
-/**
- * A SERVER span per GraphQL request (OpenTelemetry), continuing the caller's `traceparent`; ended
- * with the HTTP status, the operation's type and name. No document, variable or header is recorded.
- */
-export function useTracing(): Plugin {
-  return {
-    onRequest({ request }) {
-      beginRequestTrace(request);
-    },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      if (!request || !spans.get(request)?.span.isRecording()) return;
-      const operation = getOperationAST(args.document, args.operationName);
-      if (operation) traceOperation(request, operation);
-    },
-    onResponse({ request, response }) {
-      endRequestTrace(request, response.status);
-    },
-  };
 }

@@ -3,7 +3,8 @@ import { createClient } from '@redis/client';
 import { freePort } from './ports.js';
 
 /**
- * A real `redis-server` per test file, on a free loopback port, persistence off, stopped by PID.
+ * A real `redis-server` per test file or bench run (support/ is shared by test/ and bench/), on a
+ * free loopback port, persistence off, stopped by PID.
  * `.ci/run` installs Debian's package when it is missing; outside CI a missing server skips the
  * tests that need it, loudly (`redisMissing`), and under `CI=true` it never does.
  */

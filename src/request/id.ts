@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Plugin } from 'graphql-yoga';
 import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
 
@@ -66,14 +65,5 @@ export function requestsInFlight(): { requestIds: string[]; callerRequestIds: st
   return {
     requestIds: entries.map((entry) => entry.id),
     callerRequestIds: entries.flatMap((entry) => (entry.caller ? [entry.caller] : [])),
-  };
-}
-
-/** Echoes the request id on every response, so a client can quote it and an operator can find the log lines. */
-export function useRequestId(): Plugin {
-  return {
-    onResponse({ request, response }) {
-      response.headers.set('x-request-id', requestIdOf(request));
-    },
   };
 }
