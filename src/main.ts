@@ -119,6 +119,7 @@ const gateway = createGateway(
     ...(exampleMember ? { exampleMember } : {}),
     sandbox: sandbox !== undefined,
     draining: () => stopping,
+    tracing: tracing !== undefined,
   },
 );
 const server = createServer(

@@ -33,6 +33,7 @@ beforeAll(async () => {
   trace.setGlobalTracerProvider(provider);
   stack = await startStack({
     metrics: true,
+    tracing: true,
     gateway: { openAccess: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
     // A wiring bug below the gateway: building a request's context throws (no HTTP answer does this).
     upstream: (client) => ({

@@ -50,6 +50,8 @@ export interface StackOptions {
    * (default), or yoga's request listener alone (to compare the two doors request by request).
    */
   door?: 'front' | 'yoga';
+  /** Spans for each request (main does this when traces are exported); the test registers a provider. */
+  tracing?: boolean;
 }
 
 /** The audit trail's lines, as written (JSON lines). */
@@ -113,6 +115,7 @@ export async function startStack(options: StackOptions = {}) {
       ...(metrics ? { metrics } : {}),
       audit,
       exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' },
+      ...(options.tracing ? { tracing: true } : {}),
     },
   );
 
