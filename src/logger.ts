@@ -200,7 +200,7 @@ export function infoLineWriter(logger: Logger): InfoLineWriter {
   };
 }
 
-export type { Logger };
+export type { DestinationStream, Logger };
 
 /**
  * yoga's own log calls routed to pino. Yoga logs a few debug lines per request: nothing is built for

@@ -204,9 +204,9 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     ...(config.trustedDocuments
       ? [['trusted documents', useTrustedDocuments(config.trustedDocuments)] as NamedPlugin]
       : []),
-    ['introspection switch', useDisableIntrospection(!config.introspection)],
+    ['introspection switch', useDisableIntrospection({ disabled: !config.introspection })],
     ['csrf prevention', useCsrfPrevention()],
-    ...useDocumentLimits(config.documentLimits, config.introspection),
+    ...useDocumentLimits(config.documentLimits, { introspection: config.introspection }),
     ['post for tokens', usePostForTokens()],
     ['supported operations', useSupportedOperations()],
     [

@@ -268,7 +268,7 @@ function redisConfig(env: Env, mode: Mode): GatewayConfig['redis'] {
  * Caller authentication alone, read again from the environment and the `*_FILE` files: what
  * `SIGHUP` reloads. `sandbox` is whether the gateway runs in sandbox mode (no app token).
  */
-export function loadCallerAuth(env: Env, sandbox: boolean): AuthConfig {
+export function loadCallerAuth(env: Env, { sandbox }: { sandbox: boolean }): AuthConfig {
   return loadAuthConfig(env, { production: env.NODE_ENV === 'production', sandbox });
 }
 
@@ -281,11 +281,10 @@ export function loadCallerAuth(env: Env, sandbox: boolean): AuthConfig {
  */
 export function reloadCallerAuth(
   env: Env,
-  sandbox: boolean,
-  previous: AuthConfig,
+  { sandbox, previous }: { sandbox: boolean; previous: AuthConfig },
 ): { auth: AuthConfig; problem?: string } {
   try {
-    return { auth: loadCallerAuth(env, sandbox) };
+    return { auth: loadCallerAuth(env, { sandbox }) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     let listed = new Set<string>();

@@ -253,7 +253,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     const entry = admit(params.query, pipeline);
     if (!entry || !operationOf(entry, operationName)) return handOverAs();
 
-    rememberCaller(request, caller, options.openAccess);
+    rememberCaller(request, caller, { openAccess: options.openAccess });
     // Before the context: its loaders report their upstream calls to the record and run in the span.
     lifecycle.begin(request, started);
     let result: ExecutionResult;

@@ -220,10 +220,21 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   /** A field's admission; without a subject, the caller's limit alone (a token Circle cannot know). */
   const admit = (
     operation: TokenOperation,
-    subject: string | undefined,
-    call: boolean,
-    flight?: string,
-    refusedFields?: number,
+    {
+      subject,
+      call,
+      flight,
+      refusedFields,
+    }: {
+      /** Counted for this subject too; none for a token Circle cannot know. */
+      subject?: string | undefined;
+      /** The field makes an upstream call of its own: Circle's budget counts it. */
+      call: boolean;
+      /** The refresh flight it may lead or join across replicas. */
+      flight?: string | undefined;
+      /** How many refused fields this admission counts at once. */
+      refusedFields?: number;
+    },
   ) =>
     deps.rateLimits.admit({
       ...(refusedFields !== undefined ? { refusedFields } : {}),
@@ -264,7 +275,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     const key = tokenKey(token);
     const running = deps.refreshFlights.join(key);
     if (running) {
-      const verdict = await admit('refresh', token, false);
+      const verdict = await admit('refresh', { subject: token, call: false });
       if (verdict instanceof RateLimitedResult) return refused(verdict);
       const outcome = await running;
       return outcome instanceof FlightAbandoned ? refreshOnce(token) : outcome;
@@ -277,7 +288,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     }
     const shared = deps.sharedFlights;
     const flightKey = shared?.key(token);
-    const verdict = await admit('refresh', token, true, flightKey);
+    const verdict = await admit('refresh', { subject: token, call: true, flight: flightKey });
     if (verdict instanceof RateLimitedResult) {
       claim.abandon(new FlightAbandoned());
       return refused(verdict);
@@ -311,7 +322,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   async function first(operation: TokenOperation, subject: string) {
     const cap = capped();
     if (cap) return refused(cap);
-    const verdict = await admit(operation, subject, true);
+    const verdict = await admit(operation, { subject, call: true });
     return verdict instanceof RateLimitedResult ? refused(verdict) : undefined;
   }
 
@@ -334,7 +345,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const earlier = firsts.get(seen);
       if (earlier) {
         // Admitted now, awaited after, so that fields are counted in their order.
-        const admission = admit(operation, unusable ? undefined : subject, false);
+        const admission = admit(operation, { subject: unusable ? undefined : subject, call: false });
         const firstRefusal = await earlier;
         const verdict = await admission;
         if (firstRefusal) throw refused(firstRefusal);
@@ -399,7 +410,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       token,
       async () => answer,
       async () => {
-        const verdict = await admit(operation, undefined, false);
+        const verdict = await admit(operation, { call: false });
         return verdict instanceof RateLimitedResult ? refused(verdict) : undefined;
       },
       { unusable: true },
@@ -443,7 +454,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       for (let field = 0; field < count; field += 1) deps.observer?.tokenOperation('issue', code);
       // Counted in one admission (one Redis round trip, not one per representation) whatever room
       // is left, not awaited: the fields are refused already.
-      void admit('issue', undefined, false, undefined, count);
+      void admit('issue', { call: false, refusedFields: count });
       const refusal = refusals.get(code) ?? { fields: 0, identifiers: [] };
       refusal.fields += count;
       refusal.identifiers.push(subjectKey(by, value));

@@ -25,7 +25,7 @@ interface RequestRecord {
 }
 
 /** The phase of an error result, from the code graphql-yoga gives parse and validation errors. */
-function phaseOf(result: ExecutionResult, executed: boolean): ErrorPhase {
+function phaseOf(result: ExecutionResult, { executed }: { executed: boolean }): ErrorPhase {
   if (executed) return 'execute';
   const code = result.errors?.[0]?.extensions?.code;
   if (code === 'GRAPHQL_PARSE_FAILED') return 'parse';
@@ -95,7 +95,10 @@ export function graphqlMetricsStep(observer: GraphQLObserver): LifecycleStep {
       const record = records.get(request);
       if (record) record.graphql = true;
       if (!result.errors?.length) return;
-      observer.errorResult(record?.operationType ?? 'unknown', phaseOf(result, record?.executed ?? false));
+      observer.errorResult(
+        record?.operationType ?? 'unknown',
+        phaseOf(result, { executed: record?.executed ?? false }),
+      );
     },
     end(request, status) {
       const record = records.get(request);

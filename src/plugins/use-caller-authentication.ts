@@ -52,7 +52,7 @@ export function useCallerAuthentication(options: CallerAuthenticationOptions): P
           extensions: { code: 'AUTH_UNAVAILABLE', requestId, http: { status: 503 } },
         });
       }
-      rememberCaller(request, caller, options.openAccess);
+      rememberCaller(request, caller, { openAccess: options.openAccess });
     },
   };
 }

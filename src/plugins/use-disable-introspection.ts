@@ -8,7 +8,7 @@ import type { Plugin } from 'graphql-yoga';
  * a validation run outside yoga's HTTP pipeline (the hot path, hot-path/) never sees: it would have
  * let introspection through there. The setting is the process's, so the rule is added at validation.
  */
-export function useDisableIntrospection(disabled: boolean): Plugin {
+export function useDisableIntrospection({ disabled }: { disabled: boolean }): Plugin {
   return {
     onValidate({ addValidationRule }) {
       if (disabled) addValidationRule(NoSchemaIntrospectionCustomRule);

@@ -14,7 +14,7 @@ import type { DocumentLimitsConfig } from '../config/load.js';
  */
 export function useDocumentLimits(
   limits: DocumentLimitsConfig,
-  introspection: boolean,
+  { introspection }: { introspection: boolean },
 ): (readonly [name: string, plugin: Plugin])[] {
   return [
     ['max tokens', maxTokensPlugin({ n: limits.maxTokens }) as Plugin],

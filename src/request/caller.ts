@@ -30,7 +30,11 @@ export function authenticatedCaller(request: RequestLike): Caller | undefined {
  * Records the caller of `request`; in open-access sandbox mode an anonymous caller acts as a
  * backend. Returns the caller recorded.
  */
-export function rememberCaller(request: RequestLike, caller: Caller, openAccess: boolean): Caller {
+export function rememberCaller(
+  request: RequestLike,
+  caller: Caller,
+  { openAccess }: { openAccess: boolean },
+): Caller {
   const recorded: Caller =
     caller.kind === 'anonymous' && openAccess
       ? { kind: 'backend', name: 'open-sandbox', key: caller.key }

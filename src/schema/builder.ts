@@ -5,7 +5,7 @@ import FederationPlugin from '@pothos/plugin-federation';
 import ScopeAuthPlugin, { RequestCache } from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { mayGetTokensFor } from '../auth/rules.js';
-import { InvalidInputResult } from '../domain/outcomes.js';
+import { InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult } from '../domain/outcomes.js';
 import type { Caller, MemberLookup } from '../domain/types.js';
 import type { Loaders } from '../loaders/index.js';
 
@@ -49,6 +49,8 @@ export const builder = new SchemaBuilder<{
   },
   defaultFieldNullability: false,
   errors: {
+    // Every token field can fail on its arguments, a limit or Circle: each result union has these.
+    defaultTypes: [InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult],
     directResult: true,
     // Argument failures are plain INVALID_INPUT results; nothing is revealed before authorization.
     unsafelyHandleInputErrors: true,

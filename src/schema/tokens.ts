@@ -1,10 +1,4 @@
-import {
-  InvalidInputResult,
-  InvalidTokenResult,
-  RateLimitedResult,
-  TokenExpiredResult,
-  UpstreamUnavailableResult,
-} from '../domain/outcomes.js';
+import { InvalidInputResult, InvalidTokenResult, TokenExpiredResult } from '../domain/outcomes.js';
 import type { TokenRevoked } from '../domain/types.js';
 import type { RefreshedAccessToken } from '../loaders/index.js';
 import { builder } from './builder.js';
@@ -38,13 +32,8 @@ builder.mutationField('refreshToken', (t) =>
       refreshToken: t.arg.string({ required: true, description: 'The refresh token.', validate: tokenArg }),
     },
     errors: {
-      types: [
-        InvalidInputResult,
-        InvalidTokenResult,
-        TokenExpiredResult,
-        RateLimitedResult,
-        UpstreamUnavailableResult,
-      ],
+      // InvalidInput (a default) first only to keep the union's member order as printed before.
+      types: [InvalidInputResult, InvalidTokenResult, TokenExpiredResult],
       union: { name: 'RefreshTokenResult', description: 'A new access token, or why not.' },
     },
     resolve: (_root, args, context) => context.loaders.refresh(args.refreshToken),
@@ -59,7 +48,6 @@ builder.mutationField('revokeRefreshToken', (t) =>
       refreshToken: t.arg.string({ required: true, description: 'The refresh token.', validate: tokenArg }),
     },
     errors: {
-      types: [InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult],
       union: {
         name: 'RevokeRefreshTokenResult',
         description: 'Revoked, or why that could not be confirmed.',
@@ -77,7 +65,6 @@ builder.mutationField('revokeAccessToken', (t) =>
       accessToken: t.arg.string({ required: true, description: 'The access token.', validate: tokenArg }),
     },
     errors: {
-      types: [InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult],
       union: { name: 'RevokeAccessTokenResult', description: 'Revoked, or why that could not be confirmed.' },
     },
     resolve: (_root, args, context) => context.loaders.revokeAccess(args.accessToken),

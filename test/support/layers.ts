@@ -60,6 +60,8 @@ export const layers: Record<string, readonly string[]> = {
     'schema',
   ],
   crash: ['logger', 'request'],
+  'start-up': ['audit', 'config', 'logger', 'metrics', 'redis', 'sandbox'],
+  signals: ['auth', 'config', 'drain', 'logger'],
   banner: ['sandbox'],
   main: [
     'redis',
@@ -77,6 +79,8 @@ export const layers: Record<string, readonly string[]> = {
     'request',
     'sandbox',
     'server',
+    'signals',
+    'start-up',
   ],
   'sandbox/main': ['config', 'sandbox'],
   // Outside src/: the Redis launcher tests and benchmarks share, the benchmarks (which run the
