@@ -48,69 +48,12 @@ function censorWith(emails: EmailHasher) {
 }
 
 const base = { service: 'circle-auth-gateway' };
-// Where each logger writes, for lines written without pino (`infoLineWriter`).
-const destinations = new WeakMap<Logger, DestinationStream>();
-
-/**
- * Lines encoded straight into a 16 KiB buffer and handed to sonic-boom (in its buffer mode) a batch
- * at a time. sonic-boom alone measured its whole pending text again on every line it was given
- * (`Buffer.byteLength` of a string grown line by line): 5.0 µs a line. Gathering the lines as strings
- * and joining them brought that to 2.5 µs, but kept every line alive on the heap until its batch was
- * written and copied it twice more (the join, then the string's encoding for the write); encoded
- * here, a line's string dies young and is copied once (bench/README.md, observability). sonic-boom
- * still does all the writing: the descriptor, partial writes, EAGAIN on a full pipe, the synchronous
- * flush at exit.
- */
-class LineBatch implements DestinationStream {
-  private buffer: Buffer;
-  private used = 0;
-  constructor(
-    private readonly stream: ReturnType<typeof pino.destination>,
-    private readonly batchLength: number,
-  ) {
-    this.buffer = Buffer.allocUnsafe(batchLength);
-  }
-  write(line: string): void {
-    // A UTF-8 byte per UTF-16 unit for ASCII, at most three for any: room for the worst case.
-    if (line.length * 3 > this.batchLength - this.used) {
-      this.handOver();
-      if (line.length * 3 > this.batchLength) {
-        this.put(Buffer.from(line));
-        return;
-      }
-    }
-    this.used += this.buffer.write(line, this.used);
-  }
-  private handOver(): void {
-    if (this.used === 0) return;
-    // sonic-boom keeps the bytes until they are written: the next batch gets a buffer of its own.
-    this.put(this.buffer.subarray(0, this.used));
-    this.buffer = Buffer.allocUnsafe(this.batchLength);
-    this.used = 0;
-  }
-  private put(bytes: Buffer): void {
-    // sonic-boom's types know only strings; in its buffer mode it takes Buffers.
-    this.stream.write(bytes as unknown as string);
-  }
-  /** Hands what is gathered to sonic-boom and has it written (asynchronously). */
-  flush(): void {
-    this.handOver();
-    this.stream.flush();
-  }
-  /** Hands what is gathered to sonic-boom and writes it out before returning (at exit). */
-  flushSync(): void {
-    this.handOver();
-    this.stream.flushSync();
-  }
-}
-
-// Every batch, flushed when the process exits (a crash's exit included). pino's own exit hook
-// flushes sonic-boom first, which holds the older lines, so the order holds.
-const batches = new Set<LineBatch>();
+// Every buffered stream, flushed when the process exits (a crash's exit included).
+const streams = new Set<ReturnType<typeof pino.destination>>();
 process.on('exit', () => {
-  for (const batch of batches) {
+  for (const stream of streams) {
     try {
-      batch.flushSync();
+      stream.flushSync();
     } catch {
       // the reader is gone (EPIPE), or the descriptor was closed
     }
@@ -118,10 +61,11 @@ process.on('exit', () => {
 });
 
 /**
- * A file or descriptor written asynchronously and in batches (pino's sonic-boom, fed by a
- * `LineBatch`): lines reach the kernel 16 KiB at a time, or at the latest a second after they were
+ * A file or descriptor written asynchronously and in batches (pino's sonic-boom, buffering by
+ * itself): lines reach the kernel about 16 KiB at a time, or at the latest a second after they were
  * logged, so a busy gateway makes one write per fifty lines and a quiet one still shows its lines
- * within the second. Flushed synchronously when the process exits.
+ * within the second. Flushed synchronously when the process exits. (A hand-written batch encoding
+ * lines into a buffer was measured against this and did not pay: bench/README.md.)
  *
  * A file is opened here, synchronously, for appending (its directory made first with `mkdir`): a
  * path that cannot be written throws now, with the system's reason, so that start-up fails on it.
@@ -137,17 +81,18 @@ export function bufferedDestination(
     if (options.mkdir) mkdirSync(dirname(dest), { recursive: true });
     fd = openSync(dest, 'a');
   }
-  const stream = pino.destination({ dest: fd, sync: false, contentMode: 'buffer' });
-  const batch = new LineBatch(stream, 16 * 1024);
-  batches.add(batch);
+  // sonic-boom gathers lines until 16 KiB are waiting, then writes them in one call (its minLength
+  // must be under maxWrite, 16 KiB by default).
+  const stream = pino.destination({ dest: fd, sync: false, minLength: 16 * 1024, maxWrite: 64 * 1024 });
+  streams.add(stream);
   setInterval(() => {
     try {
-      batch.flush();
+      stream.flush();
     } catch {
       // closed at exit
     }
   }, 1000).unref();
-  return batch;
+  return stream;
 }
 
 /**
@@ -163,41 +108,10 @@ export function createLogger(
   destination?: DestinationStream,
   emails: EmailHasher = {},
 ): Logger {
-  // pino's own default, named so that lines written without pino go to the same place.
-  const to = destination ?? pino.destination(1);
-  const logger = pino({ level, base, redact: { paths: redactPaths, censor: censorWith(emails) } }, to);
-  destinations.set(logger, to);
-  return logger;
-}
-
-/** What `infoLineWriter` gives. */
-export interface InfoLineWriter {
-  /** Whether the logger writes info lines now: check it before building one. */
-  enabled(): boolean;
-  write(members: string, msg: string): void;
-}
-
-/**
- * A writer of info lines made only of fields the gateway builds itself from fixed vocabularies (the
- * access log), in pino's format and to `logger`'s destination, without pino: the caller gives the
- * line's own members already serialised (`"status":200,"path":"/graphql"`). Through pino such a
- * line cost 1.6 µs in a quiet process (its redaction three times that again), written this way
- * 0.35 µs (bench/README.md, observability). Anything that may carry a caller's or Circle's values
- * goes through `createLogger`'s logger, which redacts.
- */
-export function infoLineWriter(logger: Logger): InfoLineWriter {
-  const enabled = () => logger.isLevelEnabled('info');
-  const destination = destinations.get(logger);
-  if (!destination) {
-    return { enabled, write: (members, msg) => logger.info(JSON.parse(`{${members}}`), msg) };
-  }
-  const head = `{"level":${logger.levels.values.info},"time":`;
-  const bindings = JSON.stringify(base).slice(1, -1);
-  return {
-    enabled,
-    write: (members, msg) =>
-      destination.write(`${head}${Date.now()},${bindings},${members},"msg":${JSON.stringify(msg)}}\n`),
-  };
+  return pino(
+    { level, base, redact: { paths: redactPaths, censor: censorWith(emails) } },
+    destination ?? pino.destination(1),
+  );
 }
 
 export type { DestinationStream, Logger };

@@ -1,6 +1,6 @@
 import { requestSlot } from '../domain/request-slot.js';
 import type { RequestLike } from '../domain/types.js';
-import type { InfoLineWriter } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { authenticatedCaller } from './caller.js';
 import { callerRequestIdOf, requestIdOf } from './id.js';
 import { traceIdOf } from './trace.js';
@@ -44,27 +44,33 @@ export function noteOperationName(request: RequestLike, name: string | undefined
   if (record && name && graphqlName.test(name)) record.operationName = name;
 }
 
-const text = JSON.stringify;
-
 /**
- * Writes `request`'s line, answered with `status`. Each member is built here: numbers, the path
- * from a fixed set, the operation name only when it is a plain GraphQL name, the rest quoted by
- * `JSON.stringify`. A member without a value is left out, as pino leaves out `undefined`.
+ * Writes `request`'s line, answered with `status`, through pino (which leaves out a member without
+ * a value): numbers, the path from a fixed set, the operation name only when it is a plain GraphQL
+ * name, the caller's kind and a backend's configured name.
  */
-export function writeAccessLine(writer: InfoLineWriter, request: RequestLike, status: number): void {
-  if (!writer.enabled()) return;
+export function writeAccessLine(logger: Logger, request: RequestLike, status: number): void {
+  if (!logger.isLevelEnabled('info')) return;
   const record = records.get(request);
-  let line = `"requestId":${text(requestIdOf(request))}`;
-  const callerRequestId = callerRequestIdOf(request);
-  if (callerRequestId) line += `,"callerRequestId":${text(callerRequestId)}`;
-  line += `,"method":${text(request.method)},"path":"${pathOf(request.url)}","status":${status}`;
-  if (record) line += `,"durationMs":${Math.round((performance.now() - record.started) * 10) / 10}`;
-  if (record?.operationName) line += `,"operationName":"${record.operationName}"`;
   const caller = authenticatedCaller(request);
-  if (caller?.kind === 'backend') line += `,"caller":{"kind":"backend","name":${text(caller.name)}}`;
-  else if (caller) line += `,"caller":{"kind":"${caller.kind}"}`;
-  line += `,"upstreamCalls":${record?.upstreamCalls?.() ?? 0}`;
-  const traceId = traceIdOf(request);
-  if (traceId) line += `,"traceId":"${traceId}"`;
-  writer.write(line, 'request');
+  logger.info(
+    {
+      requestId: requestIdOf(request),
+      callerRequestId: callerRequestIdOf(request),
+      method: request.method,
+      path: pathOf(request.url),
+      status,
+      durationMs: record ? Math.round((performance.now() - record.started) * 10) / 10 : undefined,
+      operationName: record?.operationName,
+      caller:
+        caller?.kind === 'backend'
+          ? { kind: 'backend', name: caller.name }
+          : caller
+            ? { kind: caller.kind }
+            : undefined,
+      upstreamCalls: record?.upstreamCalls?.() ?? 0,
+      traceId: traceIdOf(request),
+    },
+    'request',
+  );
 }

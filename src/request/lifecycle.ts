@@ -7,7 +7,7 @@ import {
 } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import type { RequestLike } from '../domain/types.js';
-import { infoLineWriter, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { beginAccessRecord, noteOperationName, writeAccessLine } from './access.js';
 import { requestIdOf } from './id.js';
 import { beginRequestTrace, endRequestTrace, traceOperation } from './trace.js';
@@ -123,12 +123,11 @@ export const traceStep: LifecycleStep = {
  * the gateway's own. Every field is built from fixed vocabularies: no redaction needed (logger.ts).
  */
 export function accessLogStep(logger: Logger): LifecycleStep {
-  const writer = infoLineWriter(logger);
   return {
     name: 'access log',
     begin: (request, started) => beginAccessRecord(request, started),
     execute: (request, operation) => noteOperationName(request, operation?.name?.value),
-    end: (request, status) => writeAccessLine(writer, request, status),
+    end: (request, status) => writeAccessLine(logger, request, status),
   };
 }
 

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { auditEmailHash, createAuditLog } from '../../src/audit/index.js';
-import { createLogger, type EmailHasher, infoLineWriter } from '../../src/logger.js';
+import { createLogger, type EmailHasher } from '../../src/logger.js';
 
 describe('log redaction', () => {
   it('blanks credentials and tokens, and hashes emails, wherever the one list names them', () => {
@@ -54,39 +53,5 @@ describe('log redaction', () => {
     ]) {
       expect(lines[0]).not.toContain(secret);
     }
-  });
-});
-
-describe('lines written without pino', () => {
-  const members = '"requestId":"r-1","status":200,"caller":{"kind":"backend","name":"billing \\"eu\\""}';
-  const fields = { requestId: 'r-1', status: 200, caller: { kind: 'backend', name: 'billing "eu"' } };
-
-  it("are pino's lines, to the logger's destination, in order with its own", () => {
-    const lines: string[] = [];
-    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
-    const writer = infoLineWriter(logger);
-    logger.info(fields, 'request');
-    expect(writer.enabled()).toBe(true);
-    writer.write(members, 'request');
-    logger.warn('after');
-    expect(lines).toHaveLength(3);
-    const [theirs, ours] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(Object.keys(ours ?? {})).toEqual(Object.keys(theirs ?? {}));
-    expect({ ...ours, time: 0 }).toEqual({ ...theirs, time: 0 });
-    expect(ours?.time).toBeGreaterThanOrEqual(theirs?.time as number);
-    expect(lines[1]?.endsWith('}\n')).toBe(true);
-    expect(JSON.parse(lines[2] ?? '{}')).toMatchObject({ level: 40, msg: 'after' });
-  });
-
-  it('say they are off when the level is above info', () => {
-    const logger = createLogger('warn', { write: () => undefined });
-    expect(infoLineWriter(logger).enabled()).toBe(false);
-  });
-
-  it("go through pino for a logger createLogger did not make (the embedder's)", () => {
-    const lines: string[] = [];
-    const writer = infoLineWriter(pino({ base: null }, { write: (line: string) => void lines.push(line) }));
-    writer.write(members, 'request');
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ ...fields, level: 30, msg: 'request' });
   });
 });
