@@ -52,6 +52,7 @@ const client = createUpstream({
   deadlineMs: config.upstreamTimeoutMs,
   connectTimeoutMs: config.upstreamConnectTimeoutMs,
   connections: config.upstreamConnections,
+  spans: tracing !== undefined,
 });
 const shared = await sharedStateIfConfigured(config, appToken, logger);
 const exampleMember = sandbox?.simulator.members[0];

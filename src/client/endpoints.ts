@@ -86,12 +86,31 @@ function expectOk<T>(parse: (response: UpstreamResponse) => T) {
   };
 }
 
+/** An attempt's outcome for the metrics: an abort here is the call's deadline (UPSTREAM_TIMEOUT). */
+function outcomeOf(error: unknown, signal: AbortSignal): string {
+  return isCircleError(error) ? error.code : signal.aborted ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_CONNECTION';
+}
+
 export function createApi(
   transport: Transport,
   resilience: Resilience,
   observer?: UpstreamObserver,
+  { spans }: { spans: boolean } = { spans: true },
 ): CircleApi {
   const tracer = trace.getTracer('circle-auth-gateway');
+
+  /** One HTTP attempt seen by the observer (metrics) alone, when no span is made. */
+  async function observed<T>(endpoint: Endpoint, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await run();
+      observer?.attempt(endpoint, 'ok', (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      observer?.attempt(endpoint, outcomeOf(error, signal), (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
 
   /**
    * One HTTP attempt, seen by the observer (metrics) and as a CLIENT span (OpenTelemetry, a no-op
@@ -104,6 +123,7 @@ export function createApi(
     signal: AbortSignal,
     run: () => Promise<T>,
   ): Promise<T> {
+    if (!spans) return observed(endpoint, signal, run);
     return tracer.startActiveSpan(
       `circle ${endpoint}`,
       { kind: SpanKind.CLIENT, attributes: { 'circle.endpoint': endpoint, 'http.request.method': method } },
@@ -115,12 +135,7 @@ export function createApi(
           span.setAttribute('circle.outcome', 'ok');
           return result;
         } catch (error) {
-          // An abort here is the call's deadline (the resilience layer names it UPSTREAM_TIMEOUT).
-          const outcome = isCircleError(error)
-            ? error.code
-            : signal.aborted
-              ? 'UPSTREAM_TIMEOUT'
-              : 'UPSTREAM_CONNECTION';
+          const outcome = outcomeOf(error, signal);
           observer?.attempt(endpoint, outcome, (performance.now() - started) / 1000);
           span.setAttribute('circle.outcome', outcome);
           if (isCircleError(error) && error.status !== undefined) {

@@ -6,6 +6,12 @@ export type ClientOptions = TransportOptions &
   ResilienceOptions & {
     /** Sees every attempt and every call the breaker refused (metrics); changes nothing. */
     observer?: UpstreamObserver;
+    /**
+     * A CLIENT span per attempt (OpenTelemetry's global API, a no-op without a provider); default
+     * true. The gateway passes false when it exports no traces: a span then records nothing and
+     * still costs each call its context objects.
+     */
+    spans?: boolean;
   };
 
 /**
@@ -24,7 +30,7 @@ export function createUpstream(options: ClientOptions): Upstream {
   const transport = createTransport(options);
   const resilience = createResilience(options);
   return {
-    api: createApi(transport, resilience, options.observer),
+    api: createApi(transport, resilience, options.observer, { spans: options.spans ?? true }),
     breakerState: () => resilience.breakerState(),
     close: () => transport.close(),
   };
