@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { UpstreamObserver } from '../client/endpoints.js';
 import {
   type GatewayObserver,
@@ -8,6 +8,7 @@ import {
 } from '../domain/types.js';
 import type { LifecycleStep } from '../request/lifecycle.js';
 import { createGraphQLObserver, graphqlMetricsStep } from './graphql.js';
+import { TallyHistogram, tallyCounter } from './tally.js';
 
 /** What the gauges read when Prometheus scrapes. */
 export interface MetricSources {
@@ -46,13 +47,13 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   let sources: MetricSources | undefined;
 
-  const upstreamRequests = new Counter({
+  const upstreamRequests = tallyCounter({
     name: 'circle_upstream_requests_total',
     help: 'HTTP attempts to Circle, retries included, by endpoint and outcome (ok or the client error code); a call the open breaker refused counts once with outcome CIRCUIT_OPEN and no attempt.',
     labelNames: ['endpoint', 'outcome'],
     registers: [registry],
   });
-  const upstreamDuration = new Histogram({
+  const upstreamDuration = new TallyHistogram({
     name: 'circle_upstream_request_duration_seconds',
     help: 'Duration of HTTP attempts to Circle, by endpoint.',
     labelNames: ['endpoint'],
@@ -86,19 +87,19 @@ export function createMetrics(): Metrics {
       for (const state of sharingStates) this.set({ state }, state === now ? 1 : 0);
     },
   });
-  const tokenOperations = new Counter({
+  const tokenOperations = tallyCounter({
     name: 'gateway_token_operations_total',
     help: 'Token-bearing fields resolved, by operation (issue, refresh, revoke_refresh, revoke_access) and outcome (ok or the GraphQL result code).',
     labelNames: ['operation', 'outcome'],
     registers: [registry],
   });
-  const rateLimited = new Counter({
+  const rateLimited = tallyCounter({
     name: 'gateway_rate_limited_total',
     help: 'Fields refused by a limit of the gateway, by scope (caller, member, budget, anonymous_budget, operation_cap).',
     labelNames: ['scope'],
     registers: [registry],
   });
-  const saved = new Counter({
+  const saved = tallyCounter({
     name: 'gateway_upstream_calls_saved_total',
     help: 'Fields answered without an upstream call of their own, by reason (same_request: an identical lookup in the request; single_flight: joined a concurrent refresh; unusable_token: a token Circle cannot know, or recently said it did not).',
     labelNames: ['reason'],
@@ -106,13 +107,13 @@ export function createMetrics(): Metrics {
   });
   // Present from the first scrape, so dashboards and alerts see zeros rather than no series.
   for (const operation of ['issue', 'refresh', 'revoke_refresh', 'revoke_access']) {
-    tokenOperations.inc({ operation, outcome: 'ok' }, 0);
+    tokenOperations.zero(operation, 'ok');
   }
   for (const scope of ['caller', 'member', 'budget', 'anonymous_budget', 'operation_cap'])
-    rateLimited.inc({ scope }, 0);
-  for (const reason of ['same_request', 'single_flight', 'unusable_token']) saved.inc({ reason }, 0);
+    rateLimited.zero(scope);
+  for (const reason of ['same_request', 'single_flight', 'unusable_token']) saved.zero(reason);
   for (const endpoint of ['authToken', 'refresh', 'revokeRefresh', 'revokeAccess']) {
-    upstreamRequests.inc({ endpoint, outcome: 'ok' }, 0);
+    upstreamRequests.zero(endpoint, 'ok');
   }
 
   const graphql = createGraphQLObserver(registry);
@@ -120,17 +121,17 @@ export function createMetrics(): Metrics {
     registry,
     upstream: {
       attempt(endpoint, outcome, seconds) {
-        upstreamRequests.inc({ endpoint, outcome });
-        upstreamDuration.observe({ endpoint }, seconds);
+        upstreamRequests.inc(endpoint, outcome);
+        upstreamDuration.observe(seconds, endpoint);
       },
       shortCircuit(endpoint) {
-        upstreamRequests.inc({ endpoint, outcome: 'CIRCUIT_OPEN' });
+        upstreamRequests.inc(endpoint, 'CIRCUIT_OPEN');
       },
     },
     gateway: {
-      tokenOperation: (operation, outcome) => tokenOperations.inc({ operation, outcome }),
-      rateLimited: (scope) => rateLimited.inc({ scope }),
-      upstreamCallSaved: (reason) => saved.inc({ reason }),
+      tokenOperation: (operation, outcome) => tokenOperations.inc(operation, outcome),
+      rateLimited: (scope) => rateLimited.inc(scope),
+      upstreamCallSaved: (reason) => saved.inc(reason),
     },
     step: () => graphqlMetricsStep(graphql),
     graphql,
