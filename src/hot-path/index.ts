@@ -111,6 +111,8 @@ class NodeHeaders implements HeaderReader {
 class NodeRequest implements RequestLike {
   readonly method = 'POST';
   readonly headers: NodeHeaders;
+  /** The lifecycle has begun for it (the front door serves it rather than handing it over). */
+  begun = false;
   constructor(private readonly req: IncomingMessage) {
     this.headers = new NodeHeaders(req.headers);
   }
@@ -256,6 +258,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     rememberCaller(request, caller, { openAccess: options.openAccess });
     // Before the context: its loaders report their upstream calls to the record and run in the span.
     lifecycle.begin(request, started);
+    request.begun = true;
     let result: ExecutionResult;
     try {
       // yoga's context factory answers synchronously when every plugin's does (ours do): no await then.
@@ -295,13 +298,14 @@ export function createHotPath(options: HotPathOptions): HotPath {
           };
           const request = new NodeRequest(req);
           serve(req, res, request, body, started, handOver, enveloped, mediaType).catch((error: unknown) => {
-            // Nothing above throws by design; if something does, the answer still goes through the
-            // lifecycle: a masked 500 with the request id, no-store, an access line and an ended span.
-            logger.error(
-              { err: { name: (error as Error).name, message: (error as Error).message } },
-              'front door failed',
-            );
-            if (res.headersSent) return void res.destroy();
+            // Nothing in `serve` throws by design; if something does, the answer still goes through
+            // the lifecycle: a masked 500 with the request id, no-store, an access line and an ended
+            // span, the original logged once with the request id (error logging, in the lifecycle).
+            if (res.headersSent) {
+              logger.error({ err: { name: (error as Error).name } }, 'front door failed after answering');
+              return void res.destroy();
+            }
+            if (!request.begun) lifecycle.begin(request, started);
             answer(request, res, { errors: options.failure(error) }, mediaType);
           });
         });
