@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import {
@@ -7,8 +7,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignRequestIds } from '../../src/request/id.js';
-import { memberTokenFields, type Stack, startStack } from '../support/stack.js';
+import { listenOn, memberTokenFields, type Stack, startStack } from '../support/stack.js';
 
 /**
  * A failure of the gateway's own (not an execution error a resolver answers): whichever door took
@@ -24,11 +23,6 @@ let stack: Stack;
 let front: Server;
 let yoga: Server;
 
-function listen(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  const server = createServer(assignRequestIds(listener));
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 beforeAll(async () => {
   trace.setGlobalTracerProvider(provider);
   stack = await startStack({
@@ -43,8 +37,8 @@ beforeAll(async () => {
       },
     }),
   });
-  front = await listen(stack.gateway.nodeListener);
-  yoga = await listen((req, res) => void stack.gateway.requestListener(req, res));
+  front = await listenOn(stack.gateway.nodeListener);
+  yoga = await listenOn((req, res) => void stack.gateway.requestListener(req, res));
 });
 
 afterAll(async () => {

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustedDocuments } from '../../src/config/trusted-documents.js';
 import { frontDoorHooks } from '../../src/hot-path/plugin-hooks.js';
-import { memberTokenFields, type Stack, startStack } from '../support/stack.js';
+import { listenOn, memberTokenFields, type Stack, startStack } from '../support/stack.js';
 
 /**
  * The hot path (src/hot-path/) against yoga's own path, on one gateway: the same requests sent over
@@ -17,11 +17,6 @@ const tokenQuery = `{ memberToken(by: EMAIL, value: "ada@example.com") { ${membe
 let stack: Stack;
 let hot: Server;
 let yoga: Server;
-
-function listen(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  const server = createServer(listener);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 
@@ -98,8 +93,8 @@ beforeAll(async () => {
     metrics: true,
     gateway: { openAccess: false, introspection: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
   });
-  hot = await listen(stack.gateway.nodeListener);
-  yoga = await listen((req, res) => void stack.gateway.requestListener(req, res));
+  hot = await listenOn(stack.gateway.nodeListener);
+  yoga = await listenOn((req, res) => void stack.gateway.requestListener(req, res));
 });
 
 afterAll(async () => {
@@ -322,8 +317,8 @@ describe('an unexpected error on the hot path', () => {
         },
       }),
     });
-    faultyHot = await listen(faulty.gateway.nodeListener);
-    faultyYoga = await listen((req, res) => void faulty.gateway.requestListener(req, res));
+    faultyHot = await listenOn(faulty.gateway.nodeListener);
+    faultyYoga = await listenOn((req, res) => void faulty.gateway.requestListener(req, res));
   });
 
   afterAll(async () => {
@@ -428,8 +423,8 @@ describe('GRAPHQL_JIT=false', () => {
     const plain = await startStack({
       gateway: { openAccess: false, graphqlJit: false, auth: { apiKeys: new Map([['billing', apiKey]]) } },
     });
-    const plainHot = await listen(plain.gateway.nodeListener);
-    const plainYoga = await listen((req, res) => void plain.gateway.requestListener(req, res));
+    const plainHot = await listenOn(plain.gateway.nodeListener);
+    const plainYoga = await listenOn((req, res) => void plain.gateway.requestListener(req, res));
     try {
       const query = `query Token($email: String!) { memberToken(by: EMAIL, value: $email) { ${memberTokenFields} } }`;
       const body = JSON.stringify({ query, variables: {} });

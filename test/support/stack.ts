@@ -182,6 +182,16 @@ export async function startStack(options: StackOptions = {}) {
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
+/**
+ * One of a gateway's doors on a loopback port of its own, request ids assigned as main assigns
+ * them: `gateway.nodeListener` (the front door, yoga behind it) or yoga's `requestListener` alone,
+ * so that one gateway can be reached both ways.
+ */
+export function listenOn(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const server = createServer(assignRequestIds(listener));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
 export const memberTokenFields = `
   __typename
   ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId }
