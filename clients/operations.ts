@@ -14,11 +14,13 @@ export type ErrorCode =
   | 'INVALID_TOKEN'
   /** No Circle community member matches the identifier. */
   | 'MEMBER_NOT_FOUND'
+  /** No live session: none was started in this browser, or it has ended (signed out, idle, too old, or its refresh token expired or was revoked). */
+  | 'NO_SESSION'
   /** Too many calls; retry after `retryAfterSeconds`. */
   | 'RATE_LIMITED'
   /** The refresh token has expired. */
   | 'TOKEN_EXPIRED'
-  /** Circle could not be reached or failed; nothing is known to have changed. */
+  /** Circle (or, for a session operation, session storage) could not be reached or failed; nothing is known to have changed. */
   | 'UPSTREAM_UNAVAILABLE';
 
 /** Which identifier `value` is. */

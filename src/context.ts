@@ -3,7 +3,7 @@ import { errorTraits } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
 import type { GatewayObserver, RequestLike, SharedFlights } from './domain/types.js';
-import { createLoaders, type RefreshedAccessToken } from './loaders/index.js';
+import { createLoaders, type MemberAPIToken, type RefreshedAccessToken } from './loaders/index.js';
 import type { SingleFlight } from './loaders/single-flight.js';
 import type { UnusableTokens } from './loaders/unusable-tokens.js';
 import type { Logger } from './logger.js';
@@ -11,8 +11,15 @@ import type { RateLimits } from './rate-limits/index.js';
 import { countUpstreamCalls } from './request/access.js';
 import { authenticatedCaller } from './request/caller.js';
 import { callerRequestIdOf, requestIdOf } from './request/id.js';
+import {
+  browserRefusal,
+  clearedSessionCookie,
+  sessionCookie,
+  setCookieOn,
+} from './request/session-cookie.js';
 import { traceIdOf, traceOf } from './request/trace.js';
 import type { Context } from './schema/builder.js';
+import type { Sessions } from './sessions/index.js';
 
 export interface ContextDeps {
   config: Pick<
@@ -24,6 +31,8 @@ export interface ContextDeps {
   rateLimits: RateLimits;
   /** Shared by all requests on purpose: concurrent refreshes of one token make one upstream call. */
   refreshFlights: SingleFlight<RefreshedAccessToken | Error>;
+  /** Shared by all requests on purpose: concurrent identical mints of one caller make one upstream call. */
+  mintFlights: SingleFlight<MemberAPIToken | Error>;
   /** Refresh flights across replicas (Redis), when the replicas share state. */
   sharedFlights?: SharedFlights;
   /** Tokens Circle recently called unknown, revoked or expired: answered without a call. */
@@ -32,6 +41,8 @@ export interface ContextDeps {
   observer?: GatewayObserver;
   /** The audit trail of tokens issued, refreshed, revoked and refused. */
   audit?: AuditLog;
+  /** Sessions (SESSIONS on), and the origins a browser may start one from (CORS_ORIGINS). */
+  sessions?: { service: Sessions; origins: readonly string[] | '*' };
 }
 
 /** What an upstream failure is logged as, by the log level of its code (client/errors.ts). */
@@ -64,11 +75,15 @@ export function createContextFactory(deps: ContextDeps) {
       concurrency: config.upstreamConcurrency,
       maxCallsPerOperation: config.maxUpstreamCallsPerOperation,
       refreshFlights: deps.refreshFlights,
+      mintFlights: deps.mintFlights,
       ...(deps.sharedFlights ? { sharedFlights: deps.sharedFlights } : {}),
       ...(deps.unusableTokens ? { unusableTokens: deps.unusableTokens } : {}),
       rateLimits: deps.rateLimits,
       callerKey: caller.key,
-      anonymous: caller.kind === 'anonymous',
+      // A cookie naming no live session proves nothing: counted as anonymous, by address.
+      anonymous:
+        caller.kind === 'anonymous' ||
+        (caller.kind === 'session' && (caller.cookie.session ?? 'unavailable') === 'unavailable'),
       ...(traced ? { traceContext: traced.context } : {}),
       ...(deps.observer ? { observer: deps.observer } : {}),
       onUpstreamError: (error) => {
@@ -119,6 +134,25 @@ export function createContextFactory(deps: ContextDeps) {
         : {}),
     });
     countUpstreamCalls(request, loaders.upstreamCalls);
-    return { requestId, caller, loaders, maxEntityRepresentations: config.maxEntityRepresentations };
+    const sessions = deps.sessions;
+    return {
+      requestId,
+      caller,
+      loaders,
+      maxEntityRepresentations: config.maxEntityRepresentations,
+      ...(sessions
+        ? {
+            sessions: {
+              mode: sessions.service.settings.mode,
+              service: sessions.service,
+              browserRefusal: browserRefusal(request.method, request.headers, sessions.origins)?.message,
+              setCookie: (value, maxAgeS) =>
+                setCookieOn(request, sessionCookie(sessions.service.settings.cookieName, value, maxAgeS)),
+              clearCookie: () =>
+                setCookieOn(request, clearedSessionCookie(sessions.service.settings.cookieName)),
+            },
+          }
+        : {}),
+    };
   };
 }

@@ -7,14 +7,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { auditEmailHash } from './audit/index.js';
-import { createCallerAuthentication } from './auth/callers.js';
 import { startBanner } from './banner.js';
 import { createUpstream } from './client/upstream.js';
 import { exitOnCrash } from './crash.js';
 import { trackForDrain } from './drain.js';
 import { createLogger, type EmailHasher, stdoutDestination } from './logger.js';
 import { createMetrics } from './metrics/index.js';
-import { jwksLogging } from './plugins/use-caller-authentication.js';
 import { assignRequestIds } from './request/id.js';
 import { createGateway } from './server.js';
 import { handleSignals } from './signals.js';
@@ -58,16 +56,15 @@ const shared = await sharedStateIfConfigured(config, appToken, logger);
 const exampleMember = sandbox?.simulator.members[0];
 // load.ts has already refused to start outside sandbox mode without caller authentication.
 const openAccess = sandbox !== undefined && config.auth.apiKeys.size === 0 && config.auth.jwt === undefined;
-const callers = createCallerAuthentication(config.auth, { jwks: jwksLogging(logger) });
 let stopping = () => false;
 const gateway = createGateway(
   { ...config, openAccess },
   {
     client,
     logger,
-    callers,
     audit,
     ...(shared ? { shared } : {}),
+    sessions: { ...(shared ? { store: shared.sessions } : {}), appToken },
     ...(metrics ? { metrics } : {}),
     ...(exampleMember ? { exampleMember } : {}),
     sandbox: sandbox !== undefined,
@@ -87,14 +84,19 @@ logger.info(
   'gateway listening',
 );
 if (openAccess) logger.warn('open access: sandbox mode without caller authentication');
+if (config.sessions && !shared)
+  logger.warn(
+    'sessions in process memory: for one replica only, and lost on restart (set REDIS_URL to share them)',
+  );
 process.stdout.write(startBanner({ url, sandbox, openAccess, metricsUrl: metricsServer?.url }));
 stopping = handleSignals({
   config,
   logger,
   drain,
-  callers,
+  callers: gateway.callers,
   sandbox: sandbox !== undefined,
   close: [
+    async () => gateway.stop(),
     () => client.close(),
     async () => shared?.close(),
     async () => metricsServer?.close(),

@@ -1,17 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import type { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AuditLog } from './audit/index.js';
+import { createRefusalAudit } from './audit/refusals.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
+import { clientAddress } from './auth/client-address.js';
+import { traitsOf } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
 import type { TrustedDocuments } from './config/trusted-documents.js';
 import { createContextFactory } from './context.js';
-import type { SharedFlights } from './domain/types.js';
+import type { HeaderReader, SharedFlights } from './domain/types.js';
 import { exampleOperations } from './graphiql.js';
 import { createHotPath } from './hot-path/index.js';
-import type { RefreshedAccessToken } from './loaders/index.js';
+import type { MemberAPIToken, RefreshedAccessToken } from './loaders/index.js';
 import { SingleFlight } from './loaders/single-flight.js';
 import { UnusableTokens, unusableTokenLimits } from './loaders/unusable-tokens.js';
 import { type Logger, yogaLogger } from './logger.js';
@@ -26,6 +30,7 @@ import { usePostForTokens } from './plugins/use-post-for-tokens.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestGuards } from './plugins/use-request-guards.js';
 import { useRequestLifecycle } from './plugins/use-request-lifecycle.js';
+import { useSessionGuard } from './plugins/use-session-guard.js';
 import { useSupportedOperations } from './plugins/use-supported-operations.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { createRateLimits, type SharedCounterStore } from './rate-limits/index.js';
@@ -40,9 +45,11 @@ import {
   requestIdStep,
   traceStep,
 } from './request/lifecycle.js';
+import { listedOrigin, sessionCookieStep } from './request/session-cookie.js';
 import type { Context } from './schema/builder.js';
 import { releaseRequest } from './schema/builder.js';
 import { schema } from './schema/index.js';
+import { createSessions, memorySessionStore, type SessionStore, type Sessions } from './sessions/index.js';
 
 export type GatewayOptions = Pick<
   GatewayConfig,
@@ -57,6 +64,8 @@ export type GatewayOptions = Pick<
   | 'documentLimits'
   | 'rateLimits'
 > & {
+  /** Sessions (SESSIONS); unset: off. */
+  sessions?: GatewayConfig['sessions'];
   /** Sandbox mode with no caller authentication configured: anyone may get any member's tokens. */
   openAccess: boolean;
   /** Compile a document with graphql-jit on its second run (GRAPHQL_JIT); default true. */
@@ -92,6 +101,13 @@ export interface GatewayDeps {
    * trace id, and cost every request a few µs of context objects (bench/README.md).
    */
   tracing?: boolean;
+  /**
+   * Where sessions are kept (Redis when the replicas share state), and the app token their ids are
+   * keyed from. Without it, with SESSIONS on: this process's memory, keyed from a random secret.
+   */
+  sessions?: { store?: SessionStore; appToken: string };
+  /** The clock sessions judge expiry and idleness by (tests move it with the sandbox's); default the wall clock. */
+  now?: () => number;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context> & {
@@ -102,6 +118,12 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context> & {
   nodeListener(req: IncomingMessage, res: ServerResponse): void;
   /** The gateway's plugins by name, in the order yoga runs them (before yoga's own). */
   composedPlugins: readonly NamedPlugin[];
+  /** Caller authentication in force: `SIGHUP` reloads it. */
+  callers: CallerAuthentication;
+  /** Sessions, when SESSIONS is on (the sweep runs on a timer; tests call it too). */
+  sessions: Sessions | undefined;
+  /** Stops the gateway's timers (the session sweep, the refusal summaries), writing what they hold. */
+  stop(): void;
 };
 
 /** A plugin of the gateway's, and the name the front door's hook list knows it by. */
@@ -123,6 +145,8 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   const refreshFlights = new SingleFlight<RefreshedAccessToken | Error>(() =>
     deps.metrics?.gateway.upstreamCallSaved('single_flight'),
   );
+  // Joined per caller and member while in flight: a page and its API route minting at once, one call.
+  const mintFlights = new SingleFlight<MemberAPIToken | Error>();
   const rateLimits = createRateLimits(config.rateLimits, deps.shared?.store);
   deps.metrics?.watch({
     breakerOpen: () => client.breakerState() !== 'closed',
@@ -130,19 +154,80 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     sharing: () => rateLimits.sharing(),
   });
   const repeated = compileOnRepeat();
+  const sessions = config.sessions
+    ? createSessions({
+        settings: config.sessions,
+        store: deps.sessions?.store ?? memorySessionStore(deps.now),
+        appToken: deps.sessions?.appToken ?? randomBytes(32).toString('base64url'),
+        // The gateway's own revocations, counted in Circle's budget (never refused: revocations).
+        revoke: async (operation, token) => {
+          await rateLimits.admit({ operation, callerKey: 'sessions', call: true, maintenance: true });
+          const api = client.api;
+          try {
+            await (operation === 'revoke_access'
+              ? api.revokeAccessToken(token)
+              : api.revokeRefreshToken(token));
+            return true;
+          } catch (error) {
+            // RFC 7009: a token Circle already cannot use is as revoked as one revoked now.
+            return traitsOf(error)?.alreadyUnusable === true;
+          }
+        },
+        ...(deps.audit ? { audit: deps.audit } : {}),
+        ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
+        logger,
+        ...(deps.now ? { now: deps.now } : {}),
+      })
+    : undefined;
+  const sweep =
+    sessions &&
+    setInterval(() => {
+      sessions
+        .sweep()
+        .catch((error: unknown) =>
+          logger.warn(
+            { reason: (error as Error).name },
+            'session sweep stopped early; it runs again next interval',
+          ),
+        );
+    }, sessions.settings.sweepIntervalS * 1000);
+  sweep?.unref();
   const callerAuthentication =
-    deps.callers ?? createCallerAuthentication(config.auth, { jwks: jwksLogging(logger) });
+    deps.callers ??
+    createCallerAuthentication(config.auth, {
+      jwks: jwksLogging(logger),
+      ...(sessions
+        ? { sessions: { cookieName: sessions.settings.cookieName, read: (value) => sessions.cookie(value) } }
+        : {}),
+    });
+  const address = clientAddress(config.auth.trustedProxies);
+  const refusals = deps.audit && createRefusalAudit({ audit: deps.audit });
+  const onRefused = (
+    refusal: Parameters<NonNullable<typeof refusals>['refused']>[0],
+    headers: HeaderReader,
+    remoteAddress: string | undefined,
+    requestId: string,
+  ) => {
+    deps.metrics?.gateway.authRefused(refusal.credential, refusal.reason);
+    refusals?.refused(
+      refusal,
+      address(remoteAddress, headers.get('x-forwarded-for')) ?? 'unknown',
+      undefined,
+    );
+  };
   const context = createContextFactory({
     config,
     client,
     logger,
     rateLimits,
     refreshFlights,
+    mintFlights,
     // Shared by all requests: junk sent again is answered without asking Circle again.
     unusableTokens: new UnusableTokens(unusableTokenLimits),
     ...(deps.shared ? { sharedFlights: deps.shared.flights } : {}),
     ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
     ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(sessions ? { sessions: { service: sessions, origins: config.corsOrigins } } : {}),
   });
   const yogaLogging = yogaLogger(logger);
   const page = graphiqlPage(async (options) =>
@@ -152,6 +237,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   const lifecycle = new RequestLifecycle([
     requestIdStep,
     noStoreStep,
+    ...(sessions ? [sessionCookieStep] : []),
     ...(deps.tracing ? [traceStep] : []),
     accessLogStep(logger),
     errorLoggingStep(logger),
@@ -162,6 +248,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     authenticate: callerAuthentication.authenticate,
     openAccess: config.openAccess,
     backendsOnly: config.trustedDocuments !== undefined,
+    ...(sessions ? { sessionCookie: sessions.settings.cookieName } : {}),
     maxBodyBytes: config.maxRequestBodyBytes,
     lifecycle,
     // What yoga's own handleError does with the `maskedErrors` below.
@@ -196,10 +283,27 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     ['graphiql page', page.plugin],
     ['request lifecycle', useRequestLifecycle(lifecycle)],
     ['request guards', useRequestGuards()],
+    ...(sessions
+      ? [
+          [
+            'session guard',
+            useSessionGuard({
+              cookieName: sessions.settings.cookieName,
+              origins: config.corsOrigins,
+              onRefused,
+            }),
+          ] as NamedPlugin,
+        ]
+      : []),
     ['body limit', useBodyLimit(config.maxRequestBodyBytes)],
     [
       'caller authentication',
-      useCallerAuthentication({ callers: callerAuthentication, openAccess: config.openAccess, logger }),
+      useCallerAuthentication({
+        callers: callerAuthentication,
+        openAccess: config.openAccess,
+        logger,
+        onRefused,
+      }),
     ],
     ...(config.trustedDocuments
       ? [['trusted documents', useTrustedDocuments(config.trustedDocuments)] as NamedPlugin]
@@ -227,23 +331,29 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     batching: false,
     multipart: false,
     // Same-origin only unless CORS_ORIGINS says otherwise (yoga's default would reflect any origin,
-    // with credentials). `*` is any origin and never credentials.
-    cors:
-      config.corsOrigins.length === 0
-        ? false
-        : {
-            origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-            methods: ['GET', 'POST', 'OPTIONS'],
-            allowedHeaders: [
-              'content-type',
-              'authorization',
-              'x-api-key',
-              'x-request-id',
-              'x-graphql-yoga-csrf',
-            ],
-            exposedHeaders: ['x-request-id'],
-            credentials: false,
-          },
+    // with credentials). Decided per request: a listed origin gets itself back (with credentials
+    // when sessions are on), any other none at all; a static list would hand its first origin, or
+    // `null`, to strangers. `*` is any origin and never credentials (refused with sessions).
+    cors: (request) => {
+      const origins = config.corsOrigins;
+      if (origins.length === 0) return false;
+      const origin = request.headers.get('origin');
+      if (origins !== '*' && !listedOrigin(origin, origins)) return false;
+      return {
+        origin: origins === '*' ? '*' : (origin as string),
+        methods: ['GET', 'POST', 'OPTIONS'],
+        allowedHeaders: [
+          'content-type',
+          'authorization',
+          'x-api-key',
+          'x-request-id',
+          'x-graphql-yoga-csrf',
+          ...(sessions ? ['x-circle-csrf'] : []),
+        ],
+        exposedHeaders: ['x-request-id'],
+        credentials: sessions !== undefined && origins !== '*',
+      };
+    },
     // Enforced by useBodyLimit, by Content-Length, at a fraction of the cost of yoga's stream limiter.
     maxRequestBodySize: false,
     maskedErrors: { isDev: false, maskError: maskUnexpected },
@@ -271,6 +381,12 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
   const yogaListener = (req: IncomingMessage, res: ServerResponse) => void yoga.requestListener(req, res);
   return Object.assign(yoga, {
     composedPlugins: plugins,
+    callers: callerAuthentication,
+    sessions,
+    stop() {
+      if (sweep) clearInterval(sweep);
+      refusals?.flush();
+    },
     nodeListener: hotPath.listener(yogaListener, (context) => yoga.getEnveloped(context)),
   });
 }

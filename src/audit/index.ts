@@ -1,13 +1,58 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type DestinationStream, pino } from 'pino';
-import type { Caller, TokenOperation } from '../domain/types.js';
+import type { Caller, CredentialKind, TokenOperation } from '../domain/types.js';
 import { bufferedDestination } from '../logger.js';
 
 /** The audit trail's events: a token issued, refreshed or revoked, or a token request refused. */
 export type AuditEventName = 'token.issued' | 'token.refreshed' | 'token.revoked' | 'token.refused';
 
-export interface AuditEvent {
+/** Why a session ended (DESIGN.md, Sessions). */
+export type SessionEndReason =
+  | 'signed_out'
+  | 'replaced'
+  | 'idle'
+  | 'max_age'
+  | 'ended_by_backend'
+  | 'refresh_token_expired'
+  | 'refresh_token_revoked';
+
+/** A session started or ended: one of each per session. */
+export interface SessionAuditEvent {
+  event: 'session.started' | 'session.ended';
+  /** Why it ended (`session.ended` only). */
+  reason?: SessionEndReason;
+  /** Circle's member id. */
+  subject: { memberId: string };
+  /** A keyed hash of the session's id: ties a session's two events together, opens nothing. */
+  session: string;
+  /** Circle tokens revoked as it ended: access tokens, and whether the refresh token was. */
+  revoked?: { accessTokens: number; refreshToken: boolean };
+  /** The request that started or ended it; none for the sweep. */
+  requestId?: string;
+}
+
+/**
+ * A credential refused, before anything ran. Past a few per source and minute, the rest of that
+ * minute is one event with `suppressed` (auth/refusals.ts), so a flood neither fills the disk nor
+ * hides.
+ */
+export interface AuthRefusedEvent {
+  event: 'auth.refused';
+  credential: CredentialKind;
+  reason: string;
+  /** A keyed hash of the client's address. */
+  source: string;
+  requestId?: string;
+  /** A summary: refusals from this source not recorded one by one in the window that ended. */
+  suppressed?: number;
+  /** The summary's window, in seconds. */
+  windowS?: number;
+}
+
+export type AuditEvent = TokenAuditEvent | SessionAuditEvent | AuthRefusedEvent;
+
+export interface TokenAuditEvent {
   event: AuditEventName;
   operation: TokenOperation;
   /** `ok`, or FORBIDDEN, UNAUTHENTICATED or RATE_LIMITED for a refusal. */

@@ -65,6 +65,21 @@ export interface SandboxConfig {
   port: number;
   appToken: string;
   members?: SandboxMember[];
+  /** A second mint for a member returns the refresh token already issued (Circle leaves it open). */
+  reuseRefreshTokens: boolean;
+  /** A refresh while the access token last minted from it lives is refused (Circle leaves it open). */
+  refuseEarlyRefresh: boolean;
+}
+
+/** Sessions (SESSIONS): the refresh token stays on the server, browsers hold a cookie. */
+export interface SessionsConfig {
+  /** `required`: no field hands a member-JWT caller a refresh token. */
+  mode: 'on' | 'required';
+  cookieName: string;
+  refreshMarginS: number;
+  idleTimeoutS: number;
+  maxAgeS: number;
+  sweepIntervalS: number;
 }
 
 export interface GatewayConfig {
@@ -107,6 +122,8 @@ export interface GatewayConfig {
   trustedDocuments: TrustedDocuments | undefined;
   /** Shared state for replicas; unset: this process only. */
   redis: { url: string; timeoutMs: number } | undefined;
+  /** Sessions; unset: off. */
+  sessions: SessionsConfig | undefined;
   /** OpenTelemetry traces: off without an endpoint. */
   tracing: { endpoint: string | undefined; serviceName: string };
   auth: AuthConfig;
@@ -182,6 +199,8 @@ export function loadSandboxConfig(env: Env): SandboxConfig {
     port: read(env, 'SANDBOX_PORT', mode),
     appToken: read(env, 'SANDBOX_APP_TOKEN', mode),
     ...(members ? { members } : {}),
+    reuseRefreshTokens: read(env, 'SANDBOX_REUSE_REFRESH_TOKENS', mode),
+    refuseEarlyRefresh: read(env, 'SANDBOX_REFUSE_EARLY_REFRESH', mode),
   };
 }
 
@@ -200,6 +219,14 @@ export function loadConfig(env: Env): GatewayConfig {
     );
   }
   const mode: Mode = { production, sandbox: circleAppToken === undefined };
+  const corsOrigins = read(env, 'CORS_ORIGINS', mode);
+  const sessions = sessionsConfig(env, mode);
+  // Credentials cannot go to any origin: a cookie would then answer for whatever page asks.
+  if (sessions && corsOrigins === '*') {
+    throw new ConfigError(
+      `CORS_ORIGINS, SESSIONS: expected a list of origins with SESSIONS=${sessions.mode}, got "*"`,
+    );
+  }
   return {
     circleAppToken,
     circleBaseUrl: read(env, 'CIRCLE_BASE_URL', mode),
@@ -215,7 +242,8 @@ export function loadConfig(env: Env): GatewayConfig {
     upstreamConcurrency: read(env, 'UPSTREAM_CONCURRENCY', mode),
     maxUpstreamCallsPerOperation: read(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', mode),
     maxEntityRepresentations: read(env, 'MAX_ENTITY_REPRESENTATIONS', mode),
-    corsOrigins: read(env, 'CORS_ORIGINS', mode),
+    corsOrigins,
+    sessions,
     maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES', mode),
     shutdownDelayMs: read(env, 'SHUTDOWN_DELAY_MS', mode),
     shutdownDrainMs: read(env, 'SHUTDOWN_DRAIN_MS', mode),
@@ -245,6 +273,19 @@ export function loadConfig(env: Env): GatewayConfig {
       replicas: read(env, 'GATEWAY_REPLICAS', mode),
     },
     sandbox: loadSandboxConfig(env),
+  };
+}
+
+function sessionsConfig(env: Env, mode: Mode): SessionsConfig | undefined {
+  const sessions = read(env, 'SESSIONS', mode);
+  if (sessions === 'off') return undefined;
+  return {
+    mode: sessions,
+    cookieName: read(env, 'SESSION_COOKIE_NAME', mode),
+    refreshMarginS: read(env, 'SESSION_REFRESH_MARGIN_S', mode),
+    idleTimeoutS: read(env, 'SESSION_IDLE_TIMEOUT_S', mode),
+    maxAgeS: read(env, 'SESSION_MAX_AGE_S', mode),
+    sweepIntervalS: read(env, 'SESSION_SWEEP_INTERVAL_S', mode),
   };
 }
 

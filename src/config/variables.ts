@@ -39,6 +39,7 @@ const sections = [
   'Document and rate limits',
   'Upstream calls',
   'Replicas',
+  'Sessions',
   'Operations',
 ] as const;
 export type Section = (typeof sections)[number];
@@ -84,6 +85,7 @@ const callers = 'Callers';
 const limits = 'Document and rate limits';
 const upstream = 'Upstream calls';
 const replicas = 'Replicas';
+const sessions = 'Sessions';
 const operations = 'Operations';
 
 /**
@@ -177,6 +179,22 @@ export const variables = {
     shownDefault: '`sandbox-app-token`',
     meaning: 'the app token the sandbox accepts (`sandbox-admin-token` is answered 403)',
     secret: true,
+  },
+  SANDBOX_REUSE_REFRESH_TOKENS: {
+    section: circle,
+    schema: flag.default(false),
+    expected: 'true or false',
+    shownDefault: '`false`',
+    meaning:
+      'the sandbox answers a second mint for a member with the refresh token it already issued (while it lives) instead of a new one: one reading of a thing Circle leaves undocumented; sessions are tested under both',
+  },
+  SANDBOX_REFUSE_EARLY_REFRESH: {
+    section: circle,
+    schema: flag.default(false),
+    expected: 'true or false',
+    shownDefault: '`false`',
+    meaning:
+      'the sandbox refuses (422) a refresh while the last access token minted from that refresh token is still valid: the other reading of the second thing Circle leaves undocumented',
   },
   SANDBOX_MEMBERS_FILE: {
     section: circle,
@@ -492,6 +510,56 @@ export const variables = {
     shownDefault: 'unset (no proxy trusted)',
     meaning:
       "the load balancers in front: an anonymous caller is keyed by the client address in `X-Forwarded-For` only when the connection comes from one of these addresses or ranges; with `N@ranges`, the entry N hops from the right, and only from a peer in the ranges (a bare count is refused: it would let a direct client pick its own address); unset: by the connection's address, the header ignored",
+  },
+  SESSIONS: {
+    section: sessions,
+    schema: z.enum(['off', 'on', 'required']).default('off'),
+    expected: 'off, on or required',
+    shownDefault: '`off`',
+    meaning:
+      '`on`: browsers start a session (`startSession`, member JWT) and then get only access tokens (`sessionToken`, HttpOnly cookie); the refresh token stays on the server. `required`: also, no field hands a member-JWT caller a refresh token (`memberToken` and `CircleMember.token` answer `FORBIDDEN` naming `startSession`). Not with `CORS_ORIGINS=*` (docs/sessions.md)',
+  },
+  SESSION_COOKIE_NAME: {
+    section: sessions,
+    schema: z
+      .string()
+      .regex(/^__Host-[A-Za-z0-9_.-]{1,64}$/)
+      .default('__Host-circle-session'),
+    expected: 'a cookie name starting with __Host- (letters, digits, _ . -)',
+    shownDefault: '`__Host-circle-session`',
+    meaning:
+      'the session cookie: `HttpOnly; Secure; SameSite=Strict; Path=/`, no `Domain`; its value is an opaque random id (256 bits), never a token',
+  },
+  SESSION_REFRESH_MARGIN_S: {
+    section: sessions,
+    schema: integer(0, 3000).default(300),
+    expected: "an integer from 0 to 3000 (shorter than Circle's one-hour access tokens)",
+    shownDefault: '`300`',
+    meaning:
+      'an access token with less than this left is refreshed at Circle before `sessionToken` hands it out (one call for all replicas); with more left it is handed out with no upstream call',
+  },
+  SESSION_IDLE_TIMEOUT_S: {
+    section: sessions,
+    schema: integer(60, 2_592_000).default(86_400),
+    expected: 'an integer from 60 to 2592000',
+    shownDefault: '`86400`',
+    meaning:
+      'a session unused this long ends (on its next touch, or by the sweep), its Circle tokens revoked',
+  },
+  SESSION_MAX_AGE_S: {
+    section: sessions,
+    schema: integer(60, 2_592_000).default(604_800),
+    expected: 'an integer from 60 to 2592000',
+    shownDefault: '`604800`',
+    meaning: 'no session lives longer than this, however busy (nor outlives its refresh token)',
+  },
+  SESSION_SWEEP_INTERVAL_S: {
+    section: sessions,
+    schema: integer(1, 86_400).default(60),
+    expected: 'an integer from 1 to 86400',
+    shownDefault: '`60`',
+    meaning:
+      'how often idle and over-age sessions are looked for, ended and revoked (one replica at a time with `REDIS_URL`)',
   },
   AUDIT_LOG_FILE: {
     section: operations,

@@ -23,7 +23,8 @@ export const errorCodes = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'UPSTREAM_UNAVAILABLE',
-] as const satisfies readonly (OutcomeCode | 'FORBIDDEN')[];
+  'NO_SESSION',
+] as const satisfies readonly (OutcomeCode | 'FORBIDDEN' | 'NO_SESSION')[];
 export type ErrorCode = (typeof errorCodes)[number];
 
 /** An expected failure, returned as a typed result rather than thrown as a GraphQL error. */
@@ -83,8 +84,16 @@ export class RateLimitedResult extends ErrorResult {
 
 export class UpstreamUnavailableResult extends ErrorResult {
   readonly code = 'UPSTREAM_UNAVAILABLE' as const;
-  constructor() {
-    super('Circle is unavailable right now; try again shortly.');
+  constructor(message = 'Circle is unavailable right now; try again shortly.') {
+    super(message);
+  }
+}
+
+/** A session operation found no live session: none started, unknown, ended or expired. */
+export class NoSessionResult extends ErrorResult {
+  readonly code = 'NO_SESSION' as const;
+  constructor(message = 'There is no live session: start one with startSession.') {
+    super(message);
   }
 }
 

@@ -12,11 +12,45 @@ export interface TokenRevoked {
   revoked: true;
 }
 
-/** Who is asking. Resolved once per request from its headers, before any resolver runs. */
+/**
+ * Who is asking. Resolved once per request from its headers, before any resolver runs. A request
+ * whose only credential is the session cookie is a `session` caller: the session's member when the
+ * session lives (its limits, its budget share), else counted as anonymous, by address. `cookie` on a
+ * member caller is a session cookie sent with a JWT: only `startSession` takes both (it replaces
+ * that session).
+ */
 export type Caller =
   | { kind: 'anonymous'; key: string }
   | { kind: 'backend'; name: string; key: string }
-  | { kind: 'member'; key: string; email?: string; ssoId?: string; memberId?: number };
+  | {
+      kind: 'member';
+      key: string;
+      email?: string;
+      ssoId?: string;
+      memberId?: number;
+      cookie?: SessionCookie;
+    }
+  | { kind: 'session'; key: string; cookie: SessionCookie };
+
+/** The credentials a caller may present, as refusals name them (audit `auth.refused`). */
+export type CredentialKind = 'api_key' | 'bearer' | 'cookie';
+
+/** A session cookie as authentication read it: the session's id (a keyed hash of the value), and what the store said. */
+export interface SessionCookie {
+  id: string;
+  /** The session's record when it lives; `undefined` when there is none; `unavailable` when the store did not answer. */
+  session: SessionState;
+}
+
+/** What the store said of a session when the request was authenticated (sessions/). */
+export type SessionState =
+  | {
+      memberId: number;
+      communityId: number /** The key the member's JWT was counted under. */;
+      callerKey: string;
+    }
+  | undefined
+  | 'unavailable';
 
 /** The token operations, as metrics and the audit trail name them. */
 export type TokenOperation = 'issue' | 'refresh' | 'revoke_refresh' | 'revoke_access';
@@ -32,7 +66,14 @@ export const sharingStates = ['memory', 'shared', 'insurance'] as const;
 export type SharingState = (typeof sharingStates)[number];
 
 /** Why a field made no upstream call of its own. */
-export type SavedCallReason = 'same_request' | 'single_flight' | 'unusable_token';
+export type SavedCallReason =
+  | 'same_request'
+  | 'single_flight'
+  | 'unusable_token'
+  /** A member token joined a mint in flight for the same caller and member. */
+  | 'coalesced_mint'
+  /** `sessionToken` handed out the stored access token. */
+  | 'session';
 
 /**
  * Sees what the gateway does with token operations, for metrics. It never changes an outcome, and
@@ -43,6 +84,10 @@ export interface GatewayObserver {
   tokenOperation(operation: TokenOperation, outcome: string): void;
   rateLimited(scope: RateLimitScope): void;
   upstreamCallSaved(reason: SavedCallReason): void;
+  /** A session started, or ended and why. */
+  session(event: 'started' | 'ended', reason?: string): void;
+  /** A credential refused before anything ran: its kind and why. */
+  authRefused(credential: CredentialKind, reason: string): void;
 }
 
 /** What the gateway reads of a request's headers: a Fetch `Headers`, or the hot path's view of node's. */

@@ -32,7 +32,7 @@ import { answeredMediaType } from '../request/media-types.js';
  *
  * Anything else, and anything in doubt, is handed to yoga with its body as read and the caller
  * as authenticated, and yoga answers it: another method, path or media type; an `Origin` header
- * (CORS); `extensions` or a `documentId`; a caller that fails authentication; a member-JWT or
+ * (CORS); the session cookie; `extensions` or a `documentId`; a caller that fails authentication; a member-JWT or
  * anonymous caller when trusted documents are configured; a document yoga's envelop refuses; an
  * operation name that names nothing.
  */
@@ -42,6 +42,8 @@ export interface HotPathOptions {
   openAccess: boolean;
   /** Trusted documents are configured: only backends may send a document's text. */
   backendsOnly: boolean;
+  /** Sessions are on: a request carrying this cookie goes to yoga unread (its rules run before the body). */
+  sessionCookie?: string;
   maxBodyBytes: number;
   /** What every request gets at its start and end, on both doors. */
   lifecycle: RequestLifecycle;
@@ -144,7 +146,7 @@ function plainParams(value: unknown): value is Params {
 }
 
 export function createHotPath(options: HotPathOptions): HotPath {
-  const { logger, graphql, lifecycle } = options;
+  const { logger, graphql, lifecycle, sessionCookie } = options;
   // Same bounds as yoga's parse cache: a few small documents sent again and again.
   const admitted = boundedDocumentCache<Admitted>();
 
@@ -188,6 +190,7 @@ export function createHotPath(options: HotPathOptions): HotPath {
     if (req.method !== 'POST' || req.url !== '/graphql') return undefined;
     const { headers } = req;
     if (headers.origin !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
+    if (sessionCookie !== undefined && headers.cookie?.includes(sessionCookie)) return undefined;
     if (!jsonTypes.has(headers['content-type'] ?? '')) return undefined;
     const mediaType = mediaTypeFor(headers.accept);
     if (mediaType === undefined) return undefined;

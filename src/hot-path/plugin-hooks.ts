@@ -30,6 +30,12 @@ export const frontDoorHooks: Record<string, Record<string, string>> = {
     onRequestParse:
       'framing: only POSTs of application/json with an Accept that allows JSON are served; the rest, and a body that is not JSON, are handed over',
   },
+  'session guard': {
+    onRequest:
+      'framing: a request carrying the session cookie is handed over unread, and refused there before its body is read',
+    onExecute:
+      'pipeline: envelop execute (a cookie with a bearer token runs startSession alone; such a request is handed over anyway)',
+  },
   'body limit': {
     onRequestParse: 'framing: a Content-Length within MAX_REQUEST_BODY_BYTES, else handed over',
   },

@@ -14,8 +14,9 @@ import type {
 import type { RateLimits } from '../rate-limits/index.js';
 import { createAdmission } from './admission.js';
 import { createFields } from './fields.js';
-import { identifier, type MemberKey, memberCacheKey, subjectKey } from './keys.js';
+import { memberCacheKey, subjectKey } from './keys.js';
 import { limiter } from './limiter.js';
+import { createMint } from './mint.js';
 import { createRefresh } from './refresh.js';
 import type { SingleFlight } from './single-flight.js';
 import type { TokenKind, UnusableTokens } from './unusable-tokens.js';
@@ -31,6 +32,8 @@ export interface LoaderDeps {
   /** Upstream calls one GraphQL operation may make; keys beyond get RATE_LIMITED without a call. */
   maxCallsPerOperation: number;
   refreshFlights: SingleFlight<RefreshedAccessToken | Error>;
+  /** Mints in flight in this process, by caller and member: shared by all requests. */
+  mintFlights: SingleFlight<MemberAPIToken | Error>;
   /** Refresh flights across replicas (Redis); without them, flights join within this process only. */
   sharedFlights?: SharedFlights;
   /** Rate limits shared across requests, and the key of the caller they are counted for. */
@@ -109,6 +112,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   const { admit, first } = admission;
   const { field, unusableAnswer, withoutCall } = createFields(deps, admission);
   const refreshOnce = createRefresh(deps, admission, upstream);
+  const mintOnce = createMint(deps, admission, upstream);
 
   const batch =
     <K, T>(call: (key: K) => Promise<T>) =>
@@ -134,13 +138,6 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       return loader;
     };
   };
-  const memberTokens = lazily(
-    () =>
-      new DataLoader<MemberKey, MemberAPIToken, string>(
-        batch((key: MemberKey) => deps.api.issueMemberToken(identifier(key))),
-        { cacheKeyFn: memberCacheKey },
-      ),
-  );
   const refreshRevokes = lazily(
     () =>
       new DataLoader<string, TokenRevoked>(revoke('refresh', (token) => deps.api.revokeRefreshToken(token))),
@@ -151,6 +148,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   );
 
   const refreshes = new Map<string, Promise<RefreshedAccessToken | Error>>();
+  const mints = new Map<string, Promise<MemberAPIToken | Error>>();
 
   const loaded =
     <K, T>(operation: TokenOperation, loader: () => DataLoader<K, T, string>, cacheKey: (key: K) => string) =>
@@ -166,12 +164,28 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
   /** The schema's refusals in this request, by code: reported once each when it ends. */
   const refusals = new Map<RefusalCode, { fields: number; identifiers: string[] }>();
-  const memberToken = loaded('issue', memberTokens, memberCacheKey);
   const revokeRefresh = loaded('revoke_refresh', refreshRevokes, asIs);
   const revokeAccess = loaded('revoke_access', accessRevokes, asIs);
   return {
-    // Emails differing only in case are one member to the per-member limit.
-    memberToken: (by, value) => memberToken({ by, value }, subjectKey({ by, value })),
+    // Emails differing only in case are one member to the per-member limit. The first field of a
+    // lookup in the request leads or joins a mint (mint.ts); its repeats get the same outcome.
+    memberToken: (by, value) => {
+      const key = memberCacheKey({ by, value });
+      const subject = subjectKey({ by, value });
+      let outcome: Promise<MemberAPIToken | Error> | undefined;
+      return field(
+        'issue',
+        key,
+        subject,
+        () => outcome ?? (mints.get(key) as Promise<MemberAPIToken | Error>),
+        async () => {
+          outcome = mintOnce({ by, value }, subject);
+          mints.set(key, outcome);
+          const settled = await outcome;
+          return settled instanceof RateLimitedResult && settled.scope ? settled : undefined;
+        },
+      );
+    },
     refresh: (token) => {
       const unusable = unusableAnswer('refresh', token);
       if (unusable) return withoutCall<RefreshedAccessToken>('refresh', token, unusable);

@@ -1,4 +1,4 @@
-import type { RefreshedAccessToken } from '../client/responses.js';
+import type { MemberAPIToken, RefreshedAccessToken } from '../client/responses.js';
 import {
   ErrorResult,
   InvalidInputResult,
@@ -8,11 +8,11 @@ import {
 } from '../domain/outcomes.js';
 
 /*
- * The wire format of a refresh outcome between replicas (through Redis, sealed there): JSON text.
+ * The wire format of a refresh or mint outcome between replicas (through Redis, sealed there): JSON text.
  */
 
 /** A refresh outcome as it travels between replicas: the token, or the typed result every follower gets too. */
-export function encodeOutcome(outcome: RefreshedAccessToken | Error): string {
+export function encodeOutcome(outcome: RefreshedAccessToken | MemberAPIToken | Error): string {
   if (!(outcome instanceof Error)) return JSON.stringify({ ok: outcome });
   return JSON.stringify({
     error:

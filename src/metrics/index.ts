@@ -101,17 +101,31 @@ export function createMetrics(): Metrics {
   });
   const saved = tallyCounter({
     name: 'gateway_upstream_calls_saved_total',
-    help: 'Fields answered without an upstream call of their own, by reason (same_request: an identical lookup in the request; single_flight: joined a concurrent refresh; unusable_token: a token Circle cannot know, or recently said it did not).',
+    help: 'Fields answered without an upstream call of their own, by reason (same_request: an identical lookup in the request; single_flight: joined a concurrent refresh; unusable_token: a token Circle cannot know, or recently said it did not; coalesced_mint: joined a mint in flight for the same caller and member; session: sessionToken handed out the stored access token).',
     labelNames: ['reason'],
     registers: [registry],
   });
+  const sessionEvents = tallyCounter({
+    name: 'gateway_sessions_total',
+    help: 'Sessions started and ended, by event (started, ended) and the reason one ended (signed_out, replaced, idle, max_age, ended_by_backend, refresh_token_expired, refresh_token_revoked; `none` for started).',
+    labelNames: ['event', 'reason'],
+    registers: [registry],
+  });
+  const authRefused = tallyCounter({
+    name: 'gateway_auth_refused_total',
+    help: 'Credentials refused before anything ran, by kind (api_key, bearer, cookie) and reason (as the auth.refused audit event says).',
+    labelNames: ['credential', 'reason'],
+    registers: [registry],
+  });
   // Present from the first scrape, so dashboards and alerts see zeros rather than no series.
+  sessionEvents.zero('started', 'none');
   for (const operation of ['issue', 'refresh', 'revoke_refresh', 'revoke_access']) {
     tokenOperations.zero(operation, 'ok');
   }
   for (const scope of ['caller', 'member', 'budget', 'anonymous_budget', 'operation_cap'])
     rateLimited.zero(scope);
-  for (const reason of ['same_request', 'single_flight', 'unusable_token']) saved.zero(reason);
+  for (const reason of ['same_request', 'single_flight', 'unusable_token', 'coalesced_mint', 'session'])
+    saved.zero(reason);
   for (const endpoint of ['authToken', 'refresh', 'revokeRefresh', 'revokeAccess']) {
     upstreamRequests.zero(endpoint, 'ok');
   }
@@ -132,6 +146,8 @@ export function createMetrics(): Metrics {
       tokenOperation: (operation, outcome) => tokenOperations.inc(operation, outcome),
       rateLimited: (scope) => rateLimited.inc(scope),
       upstreamCallSaved: (reason) => saved.inc(reason),
+      session: (event, reason) => sessionEvents.inc(event, reason ?? 'none'),
+      authRefused: (credential, reason) => authRefused.inc(credential, reason),
     },
     step: () => graphqlMetricsStep(graphql),
     graphql,

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { CallerAuthentication } from '../auth/callers.js';
+import { type CallerAuthentication, type Refusal, refusalOf } from '../auth/callers.js';
 import { AuthUnavailableError, type JwksObserver } from '../auth/jwks.js';
-import type { Caller } from '../domain/types.js';
+import type { Caller, HeaderReader } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { handedOverVerdict, rememberCaller } from '../request/caller.js';
 import { requestIdOf } from '../request/id.js';
@@ -26,6 +26,13 @@ export interface CallerAuthenticationOptions {
   /** Sandbox mode without caller authentication configured: an anonymous caller acts as a backend. */
   openAccess: boolean;
   logger: Logger;
+  /** A credential refused (the audit trail's `auth.refused`), on either door. */
+  onRefused?(
+    refusal: Refusal,
+    headers: HeaderReader,
+    remoteAddress: string | undefined,
+    requestId: string,
+  ): void;
 }
 
 /**
@@ -44,6 +51,9 @@ export function useCallerAuthentication(options: CallerAuthenticationOptions): P
         if (verdict instanceof Error) throw verdict;
         caller = verdict ?? (await options.callers.authenticate(request.headers, req?.socket?.remoteAddress));
       } catch (error) {
+        const refusal = refusalOf(error);
+        if (refusal)
+          options.onRefused?.(refusal, request.headers, req?.socket?.remoteAddress, requestIdOf(request));
         if (!(error instanceof AuthUnavailableError)) throw error;
         // The outage itself is logged once, when it starts (jwksLogging); each refusal at debug.
         const requestId = requestIdOf(request);

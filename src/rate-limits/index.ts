@@ -55,6 +55,11 @@ export interface FieldAdmission {
   refusedFields?: number;
   /** A refresh flight key (a keyed hash of the token) other replicas may share. */
   flight?: { key: string; ttlMs: number };
+  /**
+   * The gateway's own call, for no caller (a session's revocations as it ends, the sweep's
+   * included): counted in Circle's budget alone.
+   */
+  maintenance?: boolean;
 }
 
 /** A store that several replicas share, and that may be unreachable. */
@@ -112,29 +117,31 @@ export function createRateLimits(config: RateLimitsConfig, shared?: SharedCounte
 
   function admissionOf(field: FieldAdmission): Admission {
     return {
-      counters: [
-        {
-          scope: 'caller',
-          key: `caller:${field.callerKey}`,
-          limit:
-            field.refusedFields !== undefined
-              ? Number.POSITIVE_INFINITY
-              : field.anonymous
-                ? config.perAnonymousCallerPerMinute
-                : config.perCallerPerMinute,
-          windowMs: MINUTE,
-        },
-        ...(field.subjectKey !== undefined
-          ? [
-              {
-                scope: 'member',
-                key: `member:${field.subjectKey}`,
-                limit: config.perMemberPerMinute,
-                windowMs: MINUTE,
-              } satisfies Counter,
-            ]
-          : []),
-      ],
+      counters: field.maintenance
+        ? []
+        : [
+            {
+              scope: 'caller',
+              key: `caller:${field.callerKey}`,
+              limit:
+                field.refusedFields !== undefined
+                  ? Number.POSITIVE_INFINITY
+                  : field.anonymous
+                    ? config.perAnonymousCallerPerMinute
+                    : config.perCallerPerMinute,
+              windowMs: MINUTE,
+            },
+            ...(field.subjectKey !== undefined
+              ? [
+                  {
+                    scope: 'member',
+                    key: `member:${field.subjectKey}`,
+                    limit: config.perMemberPerMinute,
+                    windowMs: MINUTE,
+                  } satisfies Counter,
+                ]
+              : []),
+          ],
       ...(field.call && budget > 0
         ? {
             budgets: [

@@ -4,8 +4,10 @@ import { createClient } from '@redis/client';
 import type { SharedFlights } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { Admission, SharedCounterStore, Verdict } from '../rate-limits/index.js';
+import type { SessionStore } from '../sessions/store.js';
 import { admitScript, admitScriptSha } from './script.js';
 import { type RedisSecrets, redisSecrets } from './secrets.js';
+import { redisSessionStore } from './sessions.js';
 
 /**
  * State the replicas share through Redis (`REDIS_URL`): the rate limits' counters and Circle's
@@ -31,6 +33,8 @@ export interface SharedStateOptions {
 export interface SharedState {
   store: SharedCounterStore;
   flights: SharedFlights;
+  /** Sessions, shared by the replicas (redis/sessions.ts). */
+  sessions: SessionStore;
   /** Whether Redis answers now, and the replicas last seen sharing it. */
   status(): { up: boolean; replicas: number };
   close(): Promise<void>;
@@ -240,6 +244,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
   return {
     store,
     flights,
+    sessions: redisSessionStore({ client, secrets, prefix: KEY_PREFIX, guarded }),
     status: () => ({ up, replicas }),
     async close() {
       closed = true;

@@ -13,7 +13,7 @@ export function describeSandbox(sandbox: Sandbox): string {
     `  app token:   ${sandbox.appToken}   (admin token, answered 403: ${sandbox.adminToken})`,
     '  members:',
     `${members}${more}`,
-    `  admin:       GET|PUT ${sandbox.url}/__sandbox/faults, GET ${sandbox.url}/__sandbox/stats (Bearer app token)`,
+    `  admin:       GET|PUT ${sandbox.url}/__sandbox/faults, GET ${sandbox.url}/__sandbox/stats, POST ${sandbox.url}/__sandbox/token-state (Bearer app token)`,
     '  try:',
     `    curl -s -X POST ${sandbox.url}/api/v1/headless/auth_token \\`,
     `      -H 'authorization: Bearer ${sandbox.appToken}' -H 'content-type: application/json' \\`,

@@ -22,6 +22,10 @@ export interface SandboxOptions {
   jwtSecret?: Uint8Array;
   /** Refresh tokens and revoked token ids kept before the oldest are forgotten. Default 200000. */
   maxStoredTokens?: number;
+  /** A second mint for a member answers its live refresh token again (simulator.ts). Default false. */
+  reuseRefreshTokens?: boolean;
+  /** A refresh while the last access token minted from it lives is refused (simulator.ts). Default false. */
+  refuseEarlyRefresh?: boolean;
   /** Default: a `ManualClock` over the wall clock. */
   clock?: Clock;
   faults?: FaultsInput;
@@ -112,6 +116,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clock,
     ...(options.jwtSecret ? { jwtSecret: options.jwtSecret } : {}),
     ...(options.maxStoredTokens ? { maxStoredTokens: options.maxStoredTokens } : {}),
+    ...(options.reuseRefreshTokens ? { reuseRefreshTokens: true } : {}),
+    ...(options.refuseEarlyRefresh ? { refuseEarlyRefresh: true } : {}),
   });
   let faults = parseFaults(options.faults ?? {});
   let stats = emptyStats();
@@ -153,6 +159,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return send(res, 200, faults);
       }
       if (route === 'GET /__sandbox/members') return send(res, 200, simulator.members);
+      if (route === 'POST /__sandbox/token-state') {
+        // What the sandbox knows of a token: tests check a revocation really happened here.
+        const { access_token: access, refresh_token: refresh } = JSON.parse(body || '{}') as {
+          access_token?: unknown;
+          refresh_token?: unknown;
+        };
+        if (typeof access === 'string')
+          return send(res, 200, { state: await simulator.accessTokenState(access) });
+        if (typeof refresh === 'string')
+          return send(res, 200, { state: simulator.refreshTokenState(refresh) });
+        return send(res, 400, { message: 'Expected {"access_token": "..."} or {"refresh_token": "..."}.' });
+      }
       if (route === 'POST /__sandbox/clock') {
         const advanceMs = Number((JSON.parse(body || '{}') as { advanceMs?: unknown }).advanceMs);
         if (!(clock instanceof ManualClock))

@@ -18,6 +18,7 @@ export const messages = {
   refreshNotFound: 'Refresh token not found.',
   refreshInvalidType: 'Invalid refresh token.',
   refreshExpired: 'The refresh token is expired. Please generate/get new auth token.',
+  refreshTooEarly: 'The access token has not expired yet.',
   accessInvalid: 'The access token is invalid.',
   accessExpired: 'The access token is expired.',
   accessNotFound: 'The access token not found.',
@@ -46,6 +47,18 @@ export interface SimulatorOptions {
    * then answer as unknown, as revoked ones do. Keeps a long benchmark's memory bounded. Default 200000.
    */
   maxStoredTokens?: number;
+  /**
+   * Circle leaves open whether a second mint for a member returns the refresh token it already
+   * issued: `true` answers the member's live refresh token again (with its expiry); default `false`,
+   * a new one each time.
+   */
+  reuseRefreshTokens?: boolean;
+  /**
+   * Circle leaves open whether a refresh is accepted before the access token has expired: `true`
+   * refuses (422) a refresh while the access token last minted from that refresh token lives;
+   * default `false`, a refresh works at any time.
+   */
+  refuseEarlyRefresh?: boolean;
 }
 
 export interface SimRequest {
@@ -64,7 +77,12 @@ interface RefreshRecord {
   memberId: number;
   expiresAt: number;
   revoked: boolean;
+  /** When the access token last minted from it expires. */
+  accessExpiresAt: number;
 }
+
+/** What the sandbox knows of a token, for tests that check a revocation happened. */
+export type TokenState = 'live' | 'revoked' | 'expired' | 'unknown';
 
 const error = (status: number, message: string, detail?: string): SimResponse => ({
   status,
@@ -87,6 +105,8 @@ export class Simulator {
   private readonly bySso = new Map<string, SandboxMember>();
   private readonly refreshTokens = new Map<string, RefreshRecord>();
   private readonly revokedJtis = new Set<string>();
+  /** The refresh token last minted for each member (reuseRefreshTokens). */
+  private readonly latestRefresh = new Map<number, string>();
   private readonly secret: Uint8Array;
 
   constructor(private readonly options: SimulatorOptions) {
@@ -111,6 +131,27 @@ export class Simulator {
 
   get members(): SandboxMember[] {
     return [...this.byId.values()];
+  }
+
+  /** Whether a refresh token is live, revoked, expired or unknown here (tests). */
+  refreshTokenState(token: string): TokenState {
+    const record = this.refreshTokens.get(token);
+    if (!record) return 'unknown';
+    if (record.revoked) return 'revoked';
+    return record.expiresAt <= this.options.clock.now() ? 'expired' : 'live';
+  }
+
+  /** Whether an access token is live, revoked, expired or unknown here (tests). */
+  async accessTokenState(token: string): Promise<TokenState> {
+    try {
+      const { payload } = await jwtVerify(token, this.secret, {
+        algorithms: ['HS256'],
+        currentDate: new Date(this.options.clock.now()),
+      });
+      return this.revokedJtis.has(String(payload.jti)) ? 'revoked' : 'live';
+    } catch (failure) {
+      return failure instanceof joseErrors.JWTExpired ? 'expired' : 'unknown';
+    }
   }
 
   async handle(req: SimRequest): Promise<SimResponse> {
@@ -158,15 +199,26 @@ export class Simulator {
     if (member === 'missing') return missing('sso_user_id, community_member_id or email');
     if (!member) return error(404, messages.memberNotFound);
     const now = this.options.clock.now();
-    const refreshToken = randomBytes(32).toString('base64url');
-    const refreshExpiresAt = now + REFRESH_TOKEN_TTL_MS;
-    remember(this.refreshTokens, this.options.maxStoredTokens);
-    this.refreshTokens.set(refreshToken, {
-      memberId: member.id,
-      expiresAt: refreshExpiresAt,
-      revoked: false,
-    });
     const access = await this.mintAccessToken(member, now);
+    let refreshToken = randomBytes(32).toString('base64url');
+    let record: RefreshRecord = {
+      memberId: member.id,
+      expiresAt: now + REFRESH_TOKEN_TTL_MS,
+      revoked: false,
+      accessExpiresAt: access.expiresAt,
+    };
+    const earlier = this.options.reuseRefreshTokens ? this.latestRefresh.get(member.id) : undefined;
+    const reused = earlier === undefined ? undefined : this.refreshTokens.get(earlier);
+    if (earlier !== undefined && reused && !reused.revoked && reused.expiresAt > now) {
+      refreshToken = earlier;
+      record = reused;
+      record.accessExpiresAt = access.expiresAt;
+    } else {
+      remember(this.refreshTokens, this.options.maxStoredTokens);
+      this.refreshTokens.set(refreshToken, record);
+      this.latestRefresh.set(member.id, refreshToken);
+    }
+    const refreshExpiresAt = record.expiresAt;
     return {
       status: 200,
       body: {
@@ -210,8 +262,12 @@ export class Simulator {
     if ('status' in record) return record;
     const member = this.byId.get(record.memberId);
     if (!member) return error(404, messages.refreshNotFound);
+    const now = this.options.clock.now();
+    if (this.options.refuseEarlyRefresh && record.accessExpiresAt > now)
+      return error(422, messages.refreshTooEarly);
     // The refresh token is not rotated: it stays valid until it expires or is revoked.
-    const access = await this.mintAccessToken(member, this.options.clock.now());
+    const access = await this.mintAccessToken(member, now);
+    record.accessExpiresAt = access.expiresAt;
     return {
       status: 200,
       body: { access_token: access.token, access_token_expires_at: new Date(access.expiresAt).toISOString() },

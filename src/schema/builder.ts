@@ -8,6 +8,7 @@ import { mayGetTokensFor } from '../auth/rules.js';
 import { InvalidInputResult, RateLimitedResult, UpstreamUnavailableResult } from '../domain/outcomes.js';
 import type { Caller, MemberLookup } from '../domain/types.js';
 import type { Loaders } from '../loaders/index.js';
+import type { RequestSessions } from '../sessions/request.js';
 
 /** What every resolver gets: the request's loaders and nothing that knows HTTP or undici. */
 export interface Context {
@@ -16,6 +17,8 @@ export interface Context {
   requestId: string;
   /** `_entities` representations one request may send (MAX_ENTITY_REPRESENTATIONS). */
   maxEntityRepresentations: number;
+  /** The session operations for this request; none when SESSIONS=off. */
+  sessions?: RequestSessions;
 }
 
 /**
@@ -44,7 +47,10 @@ export const builder = new SchemaBuilder<{
   plugins: [ErrorsPlugin, ScopeAuthPlugin, ValidationPlugin, DirectivesPlugin, FederationPlugin],
   scopeAuth: {
     authScopes: (context) => ({
-      tokensFor: ({ by, value }) => mayGetTokensFor(context.caller, by, value),
+      // SESSIONS=required: no refresh token reaches a member's browser; backends are unaffected.
+      tokensFor: ({ by, value }) =>
+        mayGetTokensFor(context.caller, by, value) &&
+        !(context.sessions?.mode === 'required' && context.caller.kind === 'member'),
     }),
   },
   defaultFieldNullability: false,

@@ -6,6 +6,7 @@ import {
   InvalidInputResult,
   InvalidTokenResult,
   MemberNotFoundResult,
+  NoSessionResult,
   RateLimitedResult,
   TokenExpiredResult,
   UpstreamUnavailableResult,
@@ -19,7 +20,10 @@ const codeDescriptions: Record<ErrorCode, string> = {
   TOKEN_EXPIRED: 'The refresh token has expired.',
   FORBIDDEN: 'The caller may not act for that member.',
   RATE_LIMITED: 'Too many calls; retry after `retryAfterSeconds`.',
-  UPSTREAM_UNAVAILABLE: 'Circle could not be reached or failed; nothing is known to have changed.',
+  UPSTREAM_UNAVAILABLE:
+    'Circle (or, for a session operation, session storage) could not be reached or failed; nothing is known to have changed.',
+  NO_SESSION:
+    'No live session: none was started in this browser, or it has ended (signed out, idle, too old, or its refresh token expired or was revoked).',
 };
 
 const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -52,6 +56,7 @@ errorType(InvalidTokenResult, 'InvalidToken', codeDescriptions.INVALID_TOKEN);
 errorType(TokenExpiredResult, 'TokenExpired', codeDescriptions.TOKEN_EXPIRED);
 errorType(ForbiddenResult, 'Forbidden', codeDescriptions.FORBIDDEN);
 errorType(UpstreamUnavailableResult, 'UpstreamUnavailable', codeDescriptions.UPSTREAM_UNAVAILABLE);
+errorType(NoSessionResult, 'NoSession', codeDescriptions.NO_SESSION);
 
 builder.objectType(InvalidInputResult, {
   name: 'InvalidInput',

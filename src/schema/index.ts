@@ -4,6 +4,7 @@ import './errors.js';
 import './member-token.js';
 import './tokens.js';
 import './circle-member.js';
+import './sessions.js';
 
 /**
  * The served schema is the Federation v2 subgraph schema: the public API plus `_service`, `_entities`

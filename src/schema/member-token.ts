@@ -1,11 +1,12 @@
 import { unauthenticated } from '../auth/callers.js';
+import { mayGetTokensFor } from '../auth/rules.js';
 import { ForbiddenResult, InvalidInputResult, MemberNotFoundResult } from '../domain/outcomes.js';
 import type { MemberLookup } from '../domain/types.js';
 import type { MemberAPIToken } from '../loaders/index.js';
 import { builder, type Context } from './builder.js';
 import { memberLookupArgs } from './validation.js';
 
-const MemberLookupEnum = builder.enumType('MemberLookup', {
+export const MemberLookupEnum = builder.enumType('MemberLookup', {
   description: 'Which identifier `value` is.',
   // Typed by the one declaration (domain/types.ts): a lookup added there must be described here.
   values: {
@@ -47,11 +48,24 @@ export const MemberTokenType = builder.objectRef<MemberAPIToken>('MemberToken').
 
 /** What a caller that fails `tokensFor` gets: UNAUTHENTICATED (top-level) without credentials, else FORBIDDEN. */
 export function notAuthorized(context: Context, lookup: { by: MemberLookup; value: string }): Error {
-  const anonymous = context.caller.kind === 'anonymous';
+  const { caller } = context;
+  const anonymous = caller.kind === 'anonymous';
   context.loaders.refused(anonymous ? 'UNAUTHENTICATED' : 'FORBIDDEN', lookup.by, lookup.value);
-  return anonymous
-    ? unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.')
-    : new ForbiddenResult();
+  if (anonymous)
+    return unauthenticated('Authentication required: send x-api-key, or Authorization: Bearer <member JWT>.');
+  if (caller.kind === 'session')
+    return new ForbiddenResult(
+      'A session gets its access token from sessionToken: member tokens carry a refresh token, which stays on the server.',
+    );
+  if (
+    caller.kind === 'member' &&
+    context.sessions?.mode === 'required' &&
+    mayGetTokensFor(caller, lookup.by, lookup.value)
+  )
+    return new ForbiddenResult(
+      'Refresh tokens stay on the server here (SESSIONS=required): call startSession, then sessionToken.',
+    );
+  return new ForbiddenResult();
 }
 
 /** The error types a member-token lookup can end in (shared with the federation entity). */

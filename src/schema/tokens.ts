@@ -16,7 +16,7 @@ const AccessTokenType = builder.objectRef<RefreshedAccessToken>('AccessToken').i
   }),
 });
 
-const TokenRevokedType = builder.objectRef<TokenRevoked>('TokenRevoked').implement({
+export const TokenRevokedType = builder.objectRef<TokenRevoked>('TokenRevoked').implement({
   description:
     'The token can no longer be used. As in RFC 7009, a token that was already unusable (unknown, expired, revoked) gives the same answer.',
   fields: (t) => ({

@@ -383,12 +383,21 @@ describe('every hook of every plugin, accounted for on the front door', () => {
 
   it('lists each plugin server.ts composes, and each of its hooks, with what the front door does', async () => {
     // Two configurations between them compose every plugin: introspection off adds the suggestion
-    // block, trusted documents add theirs.
+    // block, trusted documents add theirs, sessions the session guard.
     const manifest = new URL('../../clients/trusted-documents.json', import.meta.url);
     const trusted = await startStack({
       gateway: {
         introspection: false,
         trustedDocuments: loadTrustedDocuments(manifest.pathname),
+        corsOrigins: ['http://localhost:5173'],
+        sessions: {
+          mode: 'on',
+          cookieName: '__Host-circle-session',
+          refreshMarginS: 300,
+          idleTimeoutS: 86_400,
+          maxAgeS: 604_800,
+          sweepIntervalS: 60,
+        },
       },
     });
     try {

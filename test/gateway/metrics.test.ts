@@ -167,7 +167,10 @@ describe('Prometheus metrics', () => {
       outcome: /^(ok|[A-Z_]+|served|handed_over)$/,
       operation: /^(issue|refresh|revoke_refresh|revoke_access)$/,
       scope: /^(caller|member|budget|anonymous_budget|operation_cap)$/,
-      reason: /^(same_request|single_flight|unusable_token)$/,
+      reason:
+        /^(same_request|single_flight|unusable_token|coalesced_mint|session|none|signed_out|replaced|idle|max_age|ended_by_backend|refresh_token_expired|refresh_token_revoked|unknown_key|not_accepted|expired|no_expiry|malformed|bad_signature|wrong_audience|wrong_issuer|not_yet_valid|bad_claim|algorithm_not_allowed|issued_in_future|lives_too_long|malformed_header|with_api_key|method_not_allowed|content_type_not_json|csrf_header_missing|origin_missing|origin_not_allowed)$/,
+      event: /^(started|ended)$/,
+      credential: /^(api_key|bearer|cookie)$/,
       state: /^(memory|shared|insurance)$/,
       operationType: /^(query|mutation|subscription|unknown)$/,
       method: /^(GET|POST)$/,

@@ -23,9 +23,11 @@ export const layers: Record<string, readonly string[]> = {
   audit: ['domain', 'logger'],
   tracing: [],
   loaders: ['client', 'domain', 'rate-limits'],
-  redis: ['domain', 'logger', 'rate-limits'],
+  // Sessions: the service and its store's contract; Redis implements the store (redis/sessions.ts).
+  sessions: ['audit', 'domain', 'loaders', 'logger'],
+  redis: ['domain', 'logger', 'rate-limits', 'sessions'],
   auth: ['config', 'domain'],
-  schema: ['auth', 'domain', 'loaders'],
+  schema: ['auth', 'domain', 'loaders', 'sessions'],
   // Per-request state (request id, caller, access record, trace) and the lifecycle both doors walk.
   request: ['domain', 'logger', 'tracing'],
   plugins: ['auth', 'client', 'config', 'domain', 'logger', 'request'],
@@ -41,6 +43,7 @@ export const layers: Record<string, readonly string[]> = {
     'rate-limits',
     'request',
     'schema',
+    'sessions',
   ],
   server: [
     'audit',
@@ -58,6 +61,7 @@ export const layers: Record<string, readonly string[]> = {
     'rate-limits',
     'request',
     'schema',
+    'sessions',
   ],
   crash: ['logger', 'request'],
   'start-up': ['audit', 'config', 'logger', 'metrics', 'redis', 'sandbox'],

@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/metrics/index.js';
 import { assignRequestIds } from '../../src/request/id.js';
 import { ManualClock, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { createGateway, type GatewayOptions } from '../../src/server.js';
+import type { SessionStore } from '../../src/sessions/index.js';
 
 /** The production document limits. */
 export const testDocumentLimits: DocumentLimitsConfig = {
@@ -52,6 +53,8 @@ export interface StackOptions {
   door?: 'front' | 'yoga';
   /** Spans for each request (main does this when traces are exported); the test registers a provider. */
   tracing?: boolean;
+  /** Where sessions are kept (a Redis store); default this process's memory. */
+  sessionStore?: SessionStore;
 }
 
 /** The audit trail's lines, as written (JSON lines). */
@@ -116,6 +119,11 @@ export async function startStack(options: StackOptions = {}) {
       audit,
       exampleMember: { email: 'ada@example.com', id: 1, ssoId: 'sso-ada' },
       ...(options.tracing ? { tracing: true } : {}),
+      // Sessions judge expiry by the sandbox's clock, which tests move forward.
+      now: () => clock.now(),
+      ...(options.sessionStore
+        ? { sessions: { store: options.sessionStore, appToken: sandbox.appToken } }
+        : {}),
     },
   );
 
@@ -173,6 +181,7 @@ export async function startStack(options: StackOptions = {}) {
     /** A request to `path` over the stack's transport. */
     fetch: send,
     async close() {
+      gateway.stop();
       await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
       await client.close();
       await sandbox.close();

@@ -22,7 +22,7 @@ describe('the configuration table (src/config/variables.ts)', () => {
 
   it('shows each default as the code applies it', () => {
     const names = Object.keys(variables) as VariableName[];
-    expect(names.length).toBe(57);
+    expect(names.length).toBe(65);
     for (const name of names) {
       const declared: Declaration = variables[name];
       const parsed = schemaOf(name, { production: false, sandbox: false }).safeParse(undefined);
@@ -49,6 +49,30 @@ describe('configuration', () => {
       upstreamConcurrency: 8,
       maxUpstreamCallsPerOperation: 50,
     });
+  });
+
+  it('reads sessions: off by default, its settings when on, and never with CORS_ORIGINS=*', () => {
+    expect(loadConfig({}).sessions).toBeUndefined();
+    expect(loadConfig({ SESSIONS: 'required', CORS_ORIGINS: 'http://localhost:5173' }).sessions).toEqual({
+      mode: 'required',
+      cookieName: '__Host-circle-session',
+      refreshMarginS: 300,
+      idleTimeoutS: 86_400,
+      maxAgeS: 604_800,
+      sweepIntervalS: 60,
+    });
+    expect(() => loadConfig({ SESSIONS: 'on', CORS_ORIGINS: '*' })).toThrow(
+      'CORS_ORIGINS, SESSIONS: expected a list of origins with SESSIONS=on, got "*"',
+    );
+    expect(() => loadConfig({ SESSIONS: 'on', SESSION_COOKIE_NAME: 'circle-session' })).toThrow(
+      'SESSION_COOKIE_NAME: expected a cookie name starting with __Host- (letters, digits, _ . -), got "circle-session"',
+    );
+    expect(() => loadConfig({ SESSIONS: 'yes' })).toThrow(
+      'SESSIONS: expected off, on or required, got "yes"',
+    );
+    expect(() => loadConfig({ SESSIONS: 'on', SESSION_REFRESH_MARGIN_S: '3600' })).toThrow(
+      'SESSION_REFRESH_MARGIN_S: expected an integer from 0 to 3000 (shorter than Circle\'s one-hour access tokens), got "3600"',
+    );
   });
 
   it('reads CORS origins as a list of origins, or *', () => {
