@@ -212,7 +212,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     refusals?.refused(
       refusal,
       address(remoteAddress, headers.get('x-forwarded-for')) ?? 'unknown',
-      undefined,
+      requestId,
     );
   };
   const context = createContextFactory({
@@ -361,6 +361,9 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     graphiql: config.graphiql
       ? {
           title: 'circle-auth-gateway',
+          // GraphiQL never sends the session cookie: its requests carry no x-circle-csrf header and
+          // would be refused; someone exploring uses an API key or a member JWT.
+          credentials: 'omit',
           defaultQuery: exampleOperations(
             deps.exampleMember ?? { email: 'member@example.com', id: 1, ssoId: 'your-sso-user-id' },
           ),

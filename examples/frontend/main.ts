@@ -1,8 +1,11 @@
 /**
- * `npm run example:frontend`: a frontend calling the gateway across origins with a member JWT.
- * Three things start, all on loopback:
+ * `npm run example:frontend`: a frontend on sessions. The page signs a member in with a JWT, starts
+ * a session at the gateway, and from then on holds only an HttpOnly cookie and the access tokens it
+ * asks for; the refresh token stays in the gateway. Three things start, all on loopback:
  * - the gateway itself (`scripts/start.mjs`, sandbox mode: the embedded Circle simulator), taking
- *   member JWTs signed with a demo secret and allowing the page's origin (`CORS_ORIGINS`);
+ *   member JWTs signed with a demo secret, with sessions on (`SESSIONS=on`) and the page's origin
+ *   listed (`CORS_ORIGINS`): another port of the same host, so the same site, which the
+ *   SameSite=Strict cookie needs;
  * - a demo JWT issuer, standing in for your identity provider: `POST /sign-in {"email"}` signs a
  *   JWT for a demo member (no password: it is a demo, on loopback only);
  * - the page (`public/`), on its own origin, using urql from `node_modules` through an import map.
@@ -108,20 +111,27 @@ const gateway = spawn(process.execPath, ['scripts/start.mjs'], {
     GATEWAY_JWT_ISSUER: issuer,
     GATEWAY_JWT_AUDIENCE: audience,
     CORS_ORIGINS: pageOrigin,
+    SESSIONS: 'on',
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let out = '';
+let sandboxUrl = '';
 gatewayUrl = await new Promise<string>((resolve, reject) => {
   gateway.stdout?.on('data', (chunk) => {
     out += chunk;
-    const found = /GraphiQL: {2}(http:\S+\/graphql)/.exec(out);
-    if (found) resolve(found[1] as string);
+    const found = /GraphiQL: {2}(http:\S+\/graphql)[\s\S]*sandbox listening at (http:\S+)/.exec(out);
+    if (found) {
+      sandboxUrl = found[2] as string;
+      resolve(found[1] as string);
+    }
   });
   gateway.once('exit', (code) => reject(new Error(`the gateway exited with ${code}: ${out}`)));
 });
 gateway.stdout?.resume();
-process.stdout.write(`frontend example: open ${pageOrigin}/ (the gateway is at ${gatewayUrl})\n`);
+process.stdout.write(
+  `frontend example: open ${pageOrigin}/ (the gateway is at ${gatewayUrl}, its sandbox at ${sandboxUrl})\n`,
+);
 
 const stop = () => {
   gateway.kill('SIGTERM');

@@ -40,7 +40,7 @@ interface Window {
  */
 export function createRefusalAudit(options: RefusalAuditOptions): RefusalAudit {
   const { audit } = options;
-  const perSource = options.perSource ?? 5;
+  const perSource = options.perSource ?? 20;
   const windowMs = options.windowMs ?? 60_000;
   const maxSources = options.maxSources ?? 10_000;
   const now = options.now ?? Date.now;

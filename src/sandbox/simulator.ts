@@ -133,6 +133,11 @@ export class Simulator {
     return [...this.byId.values()];
   }
 
+  /** Every refresh token issued and still remembered (tests: what must never show up elsewhere). */
+  issuedRefreshTokens(): string[] {
+    return [...this.refreshTokens.keys()];
+  }
+
   /** Whether a refresh token is live, revoked, expired or unknown here (tests). */
   refreshTokenState(token: string): TokenState {
     const record = this.refreshTokens.get(token);

@@ -113,6 +113,54 @@ describe('trusted backends (x-api-key)', () => {
   });
 });
 
+describe('every refused credential is audited (auth.refused)', () => {
+  const refused = (from: number) =>
+    stack.auditLines
+      .slice(from)
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.event === 'auth.refused');
+
+  it('names the credential kind and the reason, with a keyed hash of the address and the request id; never the credential', async () => {
+    const from = stack.auditLines.length;
+    const cases: [Record<string, string>, string, string][] = [
+      [{ 'x-api-key': `${apiKey}x` }, 'api_key', 'unknown_key'],
+      [
+        bearer(await memberJwt({ email: 'ada@example.com' }, { key: `${secret}x` })),
+        'bearer',
+        'bad_signature',
+      ],
+      [
+        bearer(await memberJwt({ email: 'ada@example.com' }, { aud: 'someone-else' })),
+        'bearer',
+        'wrong_audience',
+      ],
+      [
+        bearer(await memberJwt({ email: 'ada@example.com' }, { exp: Math.floor(Date.now() / 1000) - 3600 })),
+        'bearer',
+        'expired',
+      ],
+      [{ authorization: 'Basic abc' }, 'bearer', 'malformed_header'],
+    ];
+    const ids: string[] = [];
+    for (const [headers] of cases) {
+      const response = await ask('EMAIL', 'ada@example.com', headers);
+      expect(response.status).toBe(401);
+      ids.push(response.headers.get('x-request-id') ?? '');
+    }
+    const events = refused(from);
+    expect(events.map((e) => [e.credential, e.reason])).toEqual(
+      cases.map(([, kind, reason]) => [kind, reason]),
+    );
+    expect(events.map((e) => e.requestId)).toEqual(ids);
+    for (const event of events) expect(event.source).toMatch(/^hmac-sha256:[A-Za-z0-9_-]{22}$/);
+    const text = stack.auditLines.slice(from).join('\n');
+    expect(text).not.toContain(apiKey);
+    expect(text).not.toContain('127.0.0.1');
+    for (const [headers] of cases)
+      for (const value of Object.values(headers)) expect(text).not.toContain(value);
+  });
+});
+
 describe('members (Bearer JWT)', () => {
   it('may get tokens for themselves by verified email (any case), SSO id (sub) or Circle member id', async () => {
     const token = await memberJwt({

@@ -32,7 +32,15 @@ const TOKEN = `{ sessionToken { ${sessionFields} } }`;
 const END =
   'mutation { endSession { __typename ... on TokenRevoked { revoked } ... on Error { code message } } }';
 
-type Field = Record<string, string> & { __typename: string };
+interface Field {
+  __typename: string;
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  communityMemberId: string;
+  communityId: string;
+  code?: string;
+  message?: string;
+}
 
 const readings = [
   { reuseRefreshTokens: false, refuseEarlyRefresh: false },
@@ -65,7 +73,7 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
       ...browser,
       ...headers,
     });
-    const field = response.body.data?.startSession as Field;
+    const field = response.body.data?.startSession as unknown as Field;
     const setCookie = response.headers.get('set-cookie') ?? '';
     const cookie = /^(__Host-circle-session=[^;]+);/.exec(setCookie)?.[1] ?? '';
     return { response, field, setCookie, cookie };
@@ -117,13 +125,13 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
   it('refreshes near expiry: at once, or, when Circle refuses early refreshes, once the token has expired', async () => {
     const { field, cookie } = await start();
     stack.clock.advance(HOUR - 200_000); // 200 s left, inside the 300 s margin
-    const near = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as Field;
+    const near = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as unknown as Field;
     expect(near.__typename).toBe('SessionToken');
     if (reading.refuseEarlyRefresh) {
       // Refused at Circle (422): the current token is handed out until it expires.
       expect(near.accessToken).toBe(field.accessToken);
       expect(stack.sandbox.stats().calls.refresh).toBe(1);
-      const waiting = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as Field;
+      const waiting = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as unknown as Field;
       expect(waiting.accessToken).toBe(field.accessToken);
       expect(stack.sandbox.stats().calls.refresh).toBe(1); // not asked again before expiry
       stack.clock.advance(201_000);
@@ -132,7 +140,7 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
       expect(stack.sandbox.stats().calls.refresh).toBe(1);
       stack.clock.advance(HOUR);
     }
-    const later = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as Field;
+    const later = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as unknown as Field;
     expect(later.__typename).toBe('SessionToken');
     expect(later.accessToken).not.toBe(field.accessToken);
     expect(await state('access_token', later.accessToken)).toBe('live');
@@ -141,7 +149,7 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
   it('ends on sign-out: its access tokens and refresh token revoked at Circle, the cookie cleared', async () => {
     const { field, cookie } = await start();
     stack.clock.advance(HOUR - 100_000);
-    const second = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as Field;
+    const second = (await withCookie(cookie, TOKEN)).body.data?.sessionToken as unknown as Field;
     const ended = await withCookie(cookie, END);
     expect(ended.body.data?.endSession).toEqual({ __typename: 'TokenRevoked', revoked: true });
     expect(ended.headers.get('set-cookie')).toBe(
@@ -170,7 +178,7 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
     await withCookie(first.cookie, END);
     // The second session still works through a refresh (after expiry, for the strict reading).
     stack.clock.advance(HOUR + 1000);
-    const still = (await withCookie(second.cookie, TOKEN)).body.data?.sessionToken as Field;
+    const still = (await withCookie(second.cookie, TOKEN)).body.data?.sessionToken as unknown as Field;
     expect(still.__typename).toBe('SessionToken');
     await withCookie(second.cookie, END);
     expect(stack.sandbox.stats().calls.revokeRefresh).toBe(reading.reuseRefreshTokens ? 1 : 2);
