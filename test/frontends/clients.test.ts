@@ -4,12 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { CombinedGraphQLErrors } from '@apollo/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  EndSessionDocument,
   MemberTokenDocument,
   RefreshTokenDocument,
   RevokeRefreshTokenDocument,
+  SessionTokenDocument,
+  StartSessionDocument,
 } from '../../clients/operations.js';
 import { createApolloClient } from '../../docs/snippets/apollo-client.js';
 import { createGraphQLRequestClient, safeErrorSummary } from '../../docs/snippets/graphql-request.js';
+import { createApolloSessionClient } from '../../docs/snippets/session-apollo-client.js';
+import { sessionCalls } from '../../docs/snippets/session-fetch.js';
+import { createUrqlSessionClient, startWith } from '../../docs/snippets/session-urql.js';
 import { createUrqlClient } from '../../docs/snippets/urql.js';
 import { signMemberJwt, testJwt } from '../support/jwt.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -146,10 +152,133 @@ describe('graphql-request 7, as the guide sets it up', () => {
   });
 });
 
+describe('sessions, with each library as the guide sets it up', () => {
+  const page = 'http://localhost:5173';
+  let sessions: Stack;
+  let sessionsUrl: string;
+  let sessionsServer: Server;
+  beforeAll(async () => {
+    sessions = await startStack({
+      gateway: {
+        openAccess: false,
+        introspection: false,
+        graphiql: false,
+        corsOrigins: [page],
+        auth: { apiKeys: new Map(), jwt: testJwt },
+        sessions: {
+          mode: 'required',
+          cookieName: '__Host-circle-session',
+          refreshMarginS: 300,
+          idleTimeoutS: 86_400,
+          maxAgeS: 604_800,
+          sweepIntervalS: 3600,
+        },
+      },
+    });
+    sessionsServer = createServer(sessions.gateway);
+    await new Promise<void>((resolve) => sessionsServer.listen(0, '127.0.0.1', resolve));
+    sessionsUrl = `http://127.0.0.1:${(sessionsServer.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => sessionsServer.close(resolve));
+    await sessions.close();
+  });
+
+  /**
+   * What a browser adds that Node's fetch does not: the page's Origin, and a cookie jar for the
+   * gateway's origin (set from Set-Cookie, sent when `credentials` is `include`).
+   */
+  function browserFetch(): typeof fetch {
+    let cookie: string | undefined;
+    return async (input, init = {}) => {
+      const headers = new Headers(init.headers);
+      headers.set('origin', page);
+      if (cookie && init.credentials === 'include') headers.set('cookie', cookie);
+      const response = await fetch(input, { ...init, headers });
+      const set = response.headers.get('set-cookie');
+      if (set) cookie = /Max-Age=0;/.test(set) ? undefined : /^([^;]+);/.exec(set)?.[1];
+      return response;
+    };
+  }
+
+  const flows: [string, (jwt: string, f: typeof fetch) => Promise<Record<string, unknown>[]>][] = [
+    [
+      'plain fetch',
+      async (jwt, f) => {
+        const calls = sessionCalls(sessionsUrl, f);
+        return [await calls.start(jwt), await calls.token(), await calls.end(), await calls.token()];
+      },
+    ],
+    [
+      'urql 6',
+      async (jwt, f) => {
+        const client = createUrqlSessionClient(sessionsUrl, f);
+        const start = await client.mutation(StartSessionDocument, {}, startWith(jwt)).toPromise();
+        const token = await client.query(SessionTokenDocument, {}).toPromise();
+        const end = await client.mutation(EndSessionDocument, {}).toPromise();
+        const after = await client.query(SessionTokenDocument, {}).toPromise();
+        return [
+          start.data?.startSession,
+          token.data?.sessionToken,
+          end.data?.endSession,
+          after.data?.sessionToken,
+        ];
+      },
+    ],
+    [
+      'Apollo Client 4',
+      async (jwt, f) => {
+        const client = createApolloSessionClient(sessionsUrl, f);
+        const start = await client.mutate({
+          mutation: StartSessionDocument,
+          context: { headers: { authorization: `Bearer ${jwt}` } },
+        });
+        const token = await client.query({ query: SessionTokenDocument });
+        const end = await client.mutate({ mutation: EndSessionDocument });
+        const after = await client.query({ query: SessionTokenDocument });
+        return [
+          start.data?.startSession,
+          token.data?.sessionToken,
+          end.data?.endSession,
+          after.data?.sessionToken,
+        ];
+      },
+    ],
+  ];
+
+  it.each(flows)(
+    '%s: starts, gets the access token with no upstream call, ends, then NO_SESSION',
+    async (_, flow) => {
+      const before = sessions.sandbox.stats().calls;
+      const [start, token, end, after] = (await flow(ada, browserFetch())) as Record<string, string>[];
+      expect(start).toMatchObject({ __typename: 'SessionToken', communityMemberId: '1' });
+      expect(token).toEqual(start);
+      expect(end).toEqual({ __typename: 'TokenRevoked', revoked: true });
+      // endSession cleared the cookie: the browser sends none any more.
+      expect(after).toEqual({
+        __typename: 'NoSession',
+        code: 'NO_SESSION',
+        message: 'No session cookie came with the request: start a session with startSession.',
+      });
+      const calls = sessions.sandbox.stats().calls;
+      expect(calls.authToken - before.authToken).toBe(1);
+      expect(calls.refresh - before.refresh).toBe(0);
+      expect(calls.revokeAccess - before.revokeAccess).toBe(1);
+    },
+  );
+});
+
 describe('the guide', () => {
   it('shows each snippet exactly as tested', () => {
     const guide = readFileSync(new URL('../../docs/frontend.md', import.meta.url), 'utf8');
-    for (const name of ['apollo-client', 'urql', 'graphql-request']) {
+    for (const name of [
+      'session-apollo-client',
+      'session-urql',
+      'session-fetch',
+      'apollo-client',
+      'urql',
+      'graphql-request',
+    ]) {
       const snippet = readFileSync(new URL(`../../docs/snippets/${name}.ts`, import.meta.url), 'utf8');
       expect(guide).toContain(`\`\`\`ts\n${snippet}\`\`\``);
     }
