@@ -69,6 +69,8 @@ export interface SandboxConfig {
   reuseRefreshTokens: boolean;
   /** A refresh while the access token last minted from it lives is refused (Circle leaves it open). */
   refuseEarlyRefresh: boolean;
+  /** Access tokens' lifetime, in ms. */
+  accessTokenTtlMs: number;
 }
 
 /** Sessions (SESSIONS): the refresh token stays on the server, browsers hold a cookie. */
@@ -201,6 +203,7 @@ export function loadSandboxConfig(env: Env): SandboxConfig {
     ...(members ? { members } : {}),
     reuseRefreshTokens: read(env, 'SANDBOX_REUSE_REFRESH_TOKENS', mode),
     refuseEarlyRefresh: read(env, 'SANDBOX_REFUSE_EARLY_REFRESH', mode),
+    accessTokenTtlMs: read(env, 'SANDBOX_ACCESS_TOKEN_TTL_S', mode) * 1000,
   };
 }
 

@@ -196,6 +196,14 @@ export const variables = {
     meaning:
       'the sandbox refuses (422) a refresh while the last access token minted from that refresh token is still valid: the other reading of the second thing Circle leaves undocumented',
   },
+  SANDBOX_ACCESS_TOKEN_TTL_S: {
+    section: circle,
+    schema: integer(10, 3600).default(3600),
+    expected: 'an integer from 10 to 3600',
+    shownDefault: '`3600`',
+    meaning:
+      "the sandbox's access-token lifetime (Circle's is an hour); benchmarks shorten it to run an hour of sessions in seconds",
+  },
   SANDBOX_MEMBERS_FILE: {
     section: circle,
     schema: z.string().optional(),

@@ -26,6 +26,8 @@ export interface SandboxOptions {
   reuseRefreshTokens?: boolean;
   /** A refresh while the last access token minted from it lives is refused (simulator.ts). Default false. */
   refuseEarlyRefresh?: boolean;
+  /** Access tokens' lifetime in ms; default an hour, as Circle's. */
+  accessTokenTtlMs?: number;
   /** Default: a `ManualClock` over the wall clock. */
   clock?: Clock;
   faults?: FaultsInput;
@@ -118,6 +120,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.maxStoredTokens ? { maxStoredTokens: options.maxStoredTokens } : {}),
     ...(options.reuseRefreshTokens ? { reuseRefreshTokens: true } : {}),
     ...(options.refuseEarlyRefresh ? { refuseEarlyRefresh: true } : {}),
+    ...(options.accessTokenTtlMs ? { accessTokenTtlMs: options.accessTokenTtlMs } : {}),
   });
   let faults = parseFaults(options.faults ?? {});
   let stats = emptyStats();

@@ -59,6 +59,8 @@ export interface SimulatorOptions {
    * default `false`, a refresh works at any time.
    */
   refuseEarlyRefresh?: boolean;
+  /** Access tokens' lifetime; default Circle's hour (benchmarks shorten it to scale time). */
+  accessTokenTtlMs?: number;
 }
 
 export interface SimRequest {
@@ -239,7 +241,7 @@ export class Simulator {
 
   private async mintAccessToken(member: SandboxMember, now: number) {
     // Circle's exp is in whole seconds; the *_expires_at field carries milliseconds.
-    const expiresAt = now + ACCESS_TOKEN_TTL_MS;
+    const expiresAt = now + (this.options.accessTokenTtlMs ?? ACCESS_TOKEN_TTL_MS);
     const token = await new SignJWT({
       community_id: this.options.communityId,
       community_member_id: member.id,

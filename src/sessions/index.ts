@@ -180,7 +180,19 @@ export function createSessions(options: SessionsOptions) {
     });
   }
 
+  /**
+   * The record authentication read for this request's cookie, taken once by the operation that
+   * follows: one store read per request, not two. Never kept beyond the request (a WeakMap on the
+   * request's own `SessionCookie`), so no request is answered from another's read.
+   */
+  const readForRequest = new WeakMap<SessionCookie, SessionRecord>();
+
   async function read(cookie: SessionCookie): Promise<SessionRecord | undefined> {
+    const known = readForRequest.get(cookie);
+    if (known) {
+      readForRequest.delete(cookie);
+      return known;
+    }
     const record = await store.get(cookie.id);
     return record && !record.ended ? record : undefined;
   }
@@ -208,12 +220,14 @@ export function createSessions(options: SessionsOptions) {
       const id = idOf(value);
       try {
         const record = await read({ id, session: undefined });
-        return {
+        const cookie: SessionCookie = {
           id,
           session: record
             ? { memberId: record.memberId, communityId: record.communityId, callerKey: record.callerKey }
             : undefined,
         };
+        if (record) readForRequest.set(cookie, record);
+        return cookie;
       } catch {
         return { id, session: 'unavailable' };
       }

@@ -22,7 +22,7 @@ describe('the configuration table (src/config/variables.ts)', () => {
 
   it('shows each default as the code applies it', () => {
     const names = Object.keys(variables) as VariableName[];
-    expect(names.length).toBe(65);
+    expect(names.length).toBe(66);
     for (const name of names) {
       const declared: Declaration = variables[name];
       const parsed = schemaOf(name, { production: false, sandbox: false }).safeParse(undefined);
