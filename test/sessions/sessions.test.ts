@@ -202,6 +202,20 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
     expect(stack.sandbox.stats().calls.revokeRefresh).toBe(reading.reuseRefreshTokens ? 1 : 2);
   });
 
+  it('ends a busy session at its maximum age', async () => {
+    const { cookie } = await start();
+    // Touched every 5 hours (inside the idle timeout) for a week and a bit.
+    for (let hours = 5; hours < 24 * 7; hours += 5) {
+      stack.clock.advance(5 * HOUR);
+      expect((await withCookie(cookie, TOKEN)).body.data?.sessionToken).toMatchObject({
+        __typename: 'SessionToken',
+      });
+    }
+    stack.clock.advance(5 * HOUR);
+    expect((await withCookie(cookie, TOKEN)).body.data?.sessionToken).toMatchObject({ code: 'NO_SESSION' });
+    expect(audited('session.ended').map((e) => e.reason)).toEqual(['max_age']);
+  });
+
   it('ends a session whose refresh token Circle no longer knows (NO_SESSION, audited)', async () => {
     const { cookie } = await start();
     stack.sandbox.simulator.removeMember(1);
@@ -351,6 +365,16 @@ describe('who may do what with sessions', () => {
       credential: 'cookie',
       source: expect.stringMatching(/^hmac-sha256:/),
     });
+  });
+
+  it('refuses a session cookie sent with an API key (401, audited)', async () => {
+    const started = await startWith(browser);
+    const cookie = /^([^;]+);/.exec(started.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    const both = await stack.post(TOKEN, undefined, { cookie, ...browser, 'x-api-key': apiKey });
+    expect(both.status).toBe(401);
+    expect(both.body.errors?.[0]?.message).toBe('Send either the session cookie or an API key, not both.');
+    const refused = stack.auditLines.map((line) => JSON.parse(line)).filter((e) => e.event === 'auth.refused');
+    expect(refused).toMatchObject([{ credential: 'cookie', reason: 'with_api_key' }]);
   });
 
   it('gives a session caller sessionToken, never memberToken; a cookie with a JWT runs startSession alone', async () => {
