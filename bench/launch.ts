@@ -71,6 +71,24 @@ export async function buildAndStartSandbox(
 export const benchAppToken = 'bench-app-token-0123456789';
 export const benchApiKey = 'bench-api-key-0123456789abcdef';
 
+/**
+ * The callers load is spread over, one API key each, round robin. Concurrent identical mints of one
+ * caller for one member are one upstream call (coalesced mints): one key for every request would
+ * measure that saving instead of a request's own work (bench/README.md, "Sessions"). With 64
+ * callers the requests in flight at once are all different callers, so each makes its own mint, as
+ * each does on Apollo Server.
+ */
+export const benchApiKeys = Array.from(
+  { length: 64 },
+  (_, i) => `${benchApiKey}-${String(i).padStart(2, '0')}`,
+);
+let nextKey = 0;
+/** autocannon's `setupRequest`: the next caller's key on each request. */
+export const rotateCallers = (request: { headers?: Record<string, string> }) => ({
+  ...request,
+  headers: { ...request.headers, 'x-api-key': benchApiKeys[nextKey++ % benchApiKeys.length] as string },
+});
+
 /** The operation every bench sends: a member token by email, every field. */
 export const memberTokenDocument =
   '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }';
@@ -89,7 +107,7 @@ export function benchGatewayEnv(upstream: string): Record<string, string> {
     PORT: '0',
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
-    GATEWAY_API_KEYS: `bench:${benchApiKey}`,
+    GATEWAY_API_KEYS: [`bench:${benchApiKey}`, ...benchApiKeys.map((key, i) => `bench${i}:${key}`)].join(','),
     RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_MEMBER: '1000000',
     CIRCLE_REQUEST_BUDGET: '1000000',

@@ -6,7 +6,7 @@
  * (two builds).
  */
 import autocannon from 'autocannon';
-import { cpuMs, median } from './launch.js';
+import { cpuMs, median, rotateCallers } from './launch.js';
 
 export interface Target {
   url: string;
@@ -34,13 +34,15 @@ async function load(target: Target, seconds: number, connections: number, rate?:
     body: target.body,
     connections,
     duration: seconds,
-    ...(target.bodies
-      ? {
-          requests: [
-            { setupRequest: (request: autocannon.Request) => ({ ...request, body: target.bodies?.() }) },
-          ],
-        }
-      : {}),
+    // Each request from the next of 64 callers (launch.ts), so that no two mints in flight coalesce.
+    requests: [
+      {
+        setupRequest: (request: autocannon.Request) => ({
+          ...rotateCallers(request as { headers?: Record<string, string> }),
+          ...(target.bodies ? { body: target.bodies() } : {}),
+        }),
+      },
+    ],
   });
   const used = cpuMs(target.pid) - before;
   if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`errors against ${target.url}`);

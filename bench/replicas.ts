@@ -9,13 +9,20 @@
  */
 import autocannon from 'autocannon';
 import { startRedis } from '../support/redis.js';
-import { buildAndStartSandbox, cpuMs, type Launched, launchClean as launch } from './launch.js';
+import {
+  benchApiKeys,
+  buildAndStartSandbox,
+  cpuMs,
+  type Launched,
+  launchClean as launch,
+  rotateCallers,
+} from './launch.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const appToken = 'replicas-bench-app-token';
-const apiKey = 'replicas-bench-api-key-0123456789';
+const apiKey = benchApiKeys[0] as string;
 
 const redis = await startRedis();
 const { sandbox, sandboxUrl } = await buildAndStartSandbox(appToken);
@@ -45,7 +52,7 @@ async function round(shared: boolean): Promise<Round> {
         METRICS_PORT: 'off',
         LOG_LEVEL: 'warn',
         AUDIT_LOG_FILE: '/dev/null',
-        GATEWAY_API_KEYS: `bench:${apiKey}`,
+        GATEWAY_API_KEYS: benchApiKeys.map((key, i) => `bench${i}:${key}`).join(','),
         RATE_LIMIT_PER_CALLER: '1000000',
         RATE_LIMIT_PER_MEMBER: '1000000',
         CIRCLE_REQUEST_BUDGET: '1000000',
@@ -61,7 +68,21 @@ async function round(shared: boolean): Promise<Round> {
     const load = (seconds: number) =>
       Promise.all(
         urls.map((url, i) =>
-          autocannon({ url, method: 'POST', headers, body, connections: share(i), duration: seconds }),
+          autocannon({
+            url,
+            method: 'POST',
+            headers,
+            body,
+            connections: share(i),
+            duration: seconds,
+            // Each request from the next of 64 callers (launch.ts): no two mints in flight coalesce.
+            requests: [
+              {
+                setupRequest: (r: autocannon.Request) =>
+                  rotateCallers(r as { headers?: Record<string, string> }),
+              },
+            ],
+          }),
         ),
       );
     await load(2);

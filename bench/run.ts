@@ -26,6 +26,7 @@ import {
   launchClean,
   median,
   memberTokenDocument,
+  rotateCallers,
 } from './launch.js';
 
 if (process.argv.includes('--redis')) {
@@ -89,11 +90,15 @@ async function load(server: Server, seconds: number, fresh = false): Promise<Rou
     body,
     connections,
     duration: seconds,
-    ...(fresh
-      ? {
-          requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: uniqueBody() }) }],
-        }
-      : {}),
+    // Every server gets the same requests, each from the next of 64 callers (launch.ts).
+    requests: [
+      {
+        setupRequest: (request: autocannon.Request) => ({
+          ...rotateCallers(request as { headers?: Record<string, string> }),
+          ...(fresh ? { body: uniqueBody() } : {}),
+        }),
+      },
+    ],
   });
   clearInterval(sampler);
   const cpu = cpuMs(server.pid) - cpuBefore;

@@ -3,7 +3,7 @@ import { RateLimitedResult, UpstreamUnavailableResult } from '../domain/outcomes
 import type { Admission } from './admission.js';
 import type { LoaderDeps } from './index.js';
 import { identifier, type MemberKey, memberCacheKey } from './keys.js';
-import { FlightAbandoned, tokenKey } from './single-flight.js';
+import { FlightAbandoned } from './single-flight.js';
 import { decodeOutcome, encodeOutcome } from './wire.js';
 
 /**
@@ -18,9 +18,10 @@ export function createMint(
   upstream: <T>(call: () => Promise<T>) => Promise<T | Error>,
 ) {
   async function mintOnce(key: MemberKey, subject: string): Promise<MemberAPIToken | Error> {
+    // Not hashed in this process (the key holds no token, and a flight lasts one upstream call);
+    // across replicas a keyed hash (`shared.key`).
     const name = `mint|${deps.callerKey}|${memberCacheKey(key)}`;
-    const local = tokenKey(name);
-    const running = deps.mintFlights.join(local);
+    const running = deps.mintFlights.join(name);
     if (running) {
       const verdict = await admit('issue', { subject, call: false });
       if (verdict instanceof RateLimitedResult) return refused(verdict);
@@ -29,7 +30,7 @@ export function createMint(
       deps.observer?.upstreamCallSaved('coalesced_mint');
       return outcome;
     }
-    const claim = deps.mintFlights.claim(local);
+    const claim = deps.mintFlights.claim(name);
     const cap = capped();
     if (cap) {
       claim.abandon(new FlightAbandoned());
