@@ -142,9 +142,7 @@ export type NamedPlugin = readonly [name: string, plugin: Plugin];
 export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gateway {
   const { client, logger } = deps;
   // Shared by all requests on purpose: concurrent refreshes of one token make one upstream call.
-  const refreshFlights = new SingleFlight<RefreshedAccessToken | Error>(() =>
-    deps.metrics?.gateway.upstreamCallSaved('single_flight'),
-  );
+  const refreshFlights = new SingleFlight<RefreshedAccessToken | Error>();
   // Joined per caller and member while in flight: a page and its API route minting at once, one call.
   const mintFlights = new SingleFlight<MemberAPIToken | Error>();
   const rateLimits = createRateLimits(config.rateLimits, deps.shared?.store);

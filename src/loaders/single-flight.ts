@@ -2,20 +2,15 @@ import { hash } from 'node:crypto';
 
 /**
  * Joins concurrent calls with the same key into one: the first claims the key and runs the work,
- * the others `join` its promise until it settles. Nothing is cached after that. Shared across requests, so keys are
- * hashes (`tokenKey`): the map never holds a token, and different tokens never share a flight.
+ * the others `join` its promise until it settles. Nothing is cached after that. Shared across
+ * requests, so a key never holds a token: a refresh's is the token's hash (`tokenKey`).
  */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Promise<T>>();
 
-  /** `onJoin` is told each time a call joins a flight instead of making its own (metrics). */
-  constructor(private readonly onJoin?: () => void) {}
-
   /** The flight with `key`, joined, when there is one. */
   join(key: string): Promise<T> | undefined {
-    const existing = this.flights.get(key);
-    if (existing) this.onJoin?.();
-    return existing;
+    return this.flights.get(key);
   }
 
   /**

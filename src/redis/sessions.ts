@@ -48,7 +48,12 @@ export function redisSessionStore(options: RedisSessionStoreOptions): SessionSto
       const key = recordKey(id);
       const sealed = await run(() => client.get(key));
       if (sealed === null) return undefined;
-      const record = JSON.parse(secrets.open(sealed, key)) as SessionRecord;
+      let record: SessionRecord;
+      try {
+        record = JSON.parse(secrets.open(sealed, key)) as SessionRecord;
+      } catch {
+        return undefined; // altered, or sealed under another app token: no session
+      }
       return record.refreshTokenExpiresAt <= Date.now() ? undefined : record;
     },
     async put(id, record) {

@@ -1,5 +1,6 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { AuditLog, SessionEndReason } from '../audit/index.js';
+import type { SessionsConfig } from '../config/load.js';
 import {
   ErrorResult,
   ForbiddenResult,
@@ -27,14 +28,7 @@ export {
 } from './store.js';
 
 /** What the session operations need of the configuration (SESSIONS and SESSION_*). */
-export interface SessionSettings {
-  mode: 'on' | 'required';
-  cookieName: string;
-  refreshMarginS: number;
-  idleTimeoutS: number;
-  maxAgeS: number;
-  sweepIntervalS: number;
-}
+export type SessionSettings = SessionsConfig;
 
 /** What `startSession` and `sessionToken` answer: an access token, never a refresh token. */
 export interface SessionToken {
@@ -74,6 +68,16 @@ export interface SessionsOptions {
 
 const storageUnavailable = () =>
   new UpstreamUnavailableResult('Session storage is unavailable right now; try again shortly.');
+
+/** `work`, or the typed answer when session storage did not answer (never a 5xx). */
+async function stored<T>(work: () => Promise<T>): Promise<T | UpstreamUnavailableResult> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SessionStoreUnavailable) return storageUnavailable();
+    throw error;
+  }
+}
 
 /** A session's member lookup: how its mint names the member, from what the JWT proves. */
 function lookupOf(
@@ -228,8 +232,9 @@ export function createSessions(options: SessionsOptions) {
         };
         if (record) readForRequest.set(cookie, record);
         return cookie;
-      } catch {
-        return { id, session: 'unavailable' };
+      } catch (error) {
+        if (error instanceof SessionStoreUnavailable) return { id, session: 'unavailable' };
+        throw error;
       }
     },
 
@@ -309,12 +314,8 @@ export function createSessions(options: SessionsOptions) {
       loaders: Loaders,
       requestId: string,
     ): Promise<SessionToken | ErrorResult> {
-      let record: SessionRecord | undefined;
-      try {
-        record = await read(cookie);
-      } catch {
-        return storageUnavailable();
-      }
+      const record = await stored(() => read(cookie));
+      if (record instanceof ErrorResult) return record;
       if (!record) return new NoSessionResult();
       const at = now();
       const ending = overdue(record, at);
@@ -354,12 +355,8 @@ export function createSessions(options: SessionsOptions) {
         if (record.accessTokenExpiresAt <= at) return error;
         record.retryRefreshAt = record.accessTokenExpiresAt;
       }
-      try {
-        await store.put(cookie.id, record);
-      } catch {
-        return storageUnavailable();
-      }
-      return tokenOf(record);
+      const written = await stored(() => store.put(cookie.id, record));
+      return written instanceof ErrorResult ? written : tokenOf(record);
     },
 
     /** Ends the browser's session (sign-out): its tokens revoked, RFC 7009 semantics. */
@@ -368,20 +365,12 @@ export function createSessions(options: SessionsOptions) {
       requestId: string,
     ): Promise<{ revoked: true } | ErrorResult> {
       if (!cookie) return new NoSessionResult();
-      let record: SessionRecord | undefined;
-      try {
-        record = await read(cookie);
-      } catch {
-        return storageUnavailable();
-      }
-      if (!record) return new NoSessionResult();
-      try {
+      return stored(async () => {
+        const record = await read(cookie);
+        if (!record) return new NoSessionResult();
         await finish(cookie.id, record, 'signed_out', requestId);
-      } catch (error) {
-        if (error instanceof SessionStoreUnavailable) return storageUnavailable();
-        throw error;
-      }
-      return { revoked: true };
+        return { revoked: true as const };
+      });
     },
 
     /** Ends every session of a member (sign-out everywhere), found by the identifiers it started with. */
@@ -391,7 +380,7 @@ export function createSessions(options: SessionsOptions) {
       requestId: string,
     ): Promise<{ ended: number } | ErrorResult> {
       const identifier = `${by}:${by === 'EMAIL' ? value.toLowerCase() : value}`;
-      try {
+      return stored(async () => {
         let ended = 0;
         for (const id of await store.find([identifier])) {
           const record = await read({ id, session: undefined });
@@ -400,10 +389,7 @@ export function createSessions(options: SessionsOptions) {
           ended += 1;
         }
         return { ended };
-      } catch (error) {
-        if (error instanceof SessionStoreUnavailable) return storageUnavailable();
-        throw error;
-      }
+      });
     },
 
     /**

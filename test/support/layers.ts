@@ -24,7 +24,7 @@ export const layers: Record<string, readonly string[]> = {
   tracing: [],
   loaders: ['client', 'domain', 'rate-limits'],
   // Sessions: the service and its store's contract; Redis implements the store (redis/sessions.ts).
-  sessions: ['audit', 'domain', 'loaders', 'logger'],
+  sessions: ['audit', 'config', 'domain', 'loaders', 'logger'],
   redis: ['domain', 'logger', 'rate-limits', 'sessions'],
   auth: ['config', 'domain'],
   schema: ['auth', 'domain', 'loaders', 'sessions'],
