@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SessionsConfig } from '../../src/config/load.js';
 import { signMemberJwt, testJwt } from '../support/jwt.js';
-import { memberTokenFields, type Stack, startStack } from '../support/stack.js';
+import { memberTokenFields, type Stack, type StackOptions, startStack } from '../support/stack.js';
 
 /**
  * Sessions end to end on one gateway (DESIGN.md, Sessions): the browser holds an HttpOnly cookie,
@@ -42,6 +42,18 @@ interface Field {
   message?: string;
 }
 
+/** A gateway with sessions on, a backend's API key and member JWTs, the page's origin listed. */
+const sessionsStack = (options: StackOptions = {}, settings: SessionsConfig = sessions) =>
+  startStack({
+    ...options,
+    gateway: {
+      openAccess: false,
+      corsOrigins: [page],
+      auth: { apiKeys: new Map([['backend', apiKey]]), jwt: testJwt },
+      sessions: settings,
+    },
+  });
+
 const readings = [
   { reuseRefreshTokens: false, refuseEarlyRefresh: false },
   { reuseRefreshTokens: true, refuseEarlyRefresh: false },
@@ -52,16 +64,7 @@ const readings = [
 describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (reading) => {
   let stack: Stack;
   beforeEach(async () => {
-    stack = await startStack({
-      sandbox: reading,
-      metrics: true,
-      gateway: {
-        openAccess: false,
-        corsOrigins: [page],
-        auth: { apiKeys: new Map([['backend', apiKey]]), jwt: testJwt },
-        sessions,
-      },
-    });
+    stack = await sessionsStack({ sandbox: reading, metrics: true });
   });
   afterEach(() => stack.close());
 
@@ -253,14 +256,7 @@ describe.each(readings)('sessions (sandbox: reuse refresh tokens %#: %o)', (read
 describe('who may do what with sessions', () => {
   let stack: Stack;
   beforeEach(async () => {
-    stack = await startStack({
-      gateway: {
-        openAccess: false,
-        corsOrigins: [page],
-        auth: { apiKeys: new Map([['backend', apiKey]]), jwt: testJwt },
-        sessions,
-      },
-    });
+    stack = await sessionsStack();
   });
   afterEach(() => stack.close());
 
@@ -373,7 +369,9 @@ describe('who may do what with sessions', () => {
     const both = await stack.post(TOKEN, undefined, { cookie, ...browser, 'x-api-key': apiKey });
     expect(both.status).toBe(401);
     expect(both.body.errors?.[0]?.message).toBe('Send either the session cookie or an API key, not both.');
-    const refused = stack.auditLines.map((line) => JSON.parse(line)).filter((e) => e.event === 'auth.refused');
+    const refused = stack.auditLines
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.event === 'auth.refused');
     expect(refused).toMatchObject([{ credential: 'cookie', reason: 'with_api_key' }]);
   });
 
@@ -411,14 +409,7 @@ describe('who may do what with sessions', () => {
 describe('SESSIONS=required', () => {
   let stack: Stack;
   beforeEach(async () => {
-    stack = await startStack({
-      gateway: {
-        openAccess: false,
-        corsOrigins: [page],
-        auth: { apiKeys: new Map([['backend', apiKey]]), jwt: testJwt },
-        sessions: { ...sessions, mode: 'required' },
-      },
-    });
+    stack = await sessionsStack({}, { ...sessions, mode: 'required' });
   });
   afterEach(() => stack.close());
 
