@@ -33,6 +33,8 @@ export default defineConfig({
             'test/security/budget-flood.test.ts',
             'test/security/entities-cap.test.ts',
             'test/federation/federation.test.ts',
+            'test/sessions/sessions.test.ts',
+            'test/sessions/coalesced-mints.test.ts',
           ],
           env: { TEST_TRANSPORT: 'fetch' },
         },

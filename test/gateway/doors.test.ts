@@ -287,3 +287,55 @@ describeDoors(
     ],
   ],
 );
+
+describeDoors(
+  'sessions (SESSIONS=required)',
+  {
+    gateway: {
+      openAccess: false,
+      corsOrigins: ['https://app.example.test'],
+      auth: { apiKeys: new Map([['billing', apiKey]]), jwt: testJwt },
+      sessions: {
+        mode: 'required',
+        cookieName: '__Host-circle-session',
+        refreshMarginS: 300,
+        idleTimeoutS: 86_400,
+        maxAgeS: 604_800,
+        sweepIntervalS: 3600,
+      },
+    },
+  },
+  [
+    [
+      'startSession from a member JWT without the browser rules (FORBIDDEN, nothing minted)',
+      async () => ({
+        headers: {
+          authorization: `Bearer ${await signMemberJwt({ email: 'ada@example.com', email_verified: true }, 'sso-ada')}`,
+          accept: 'application/json',
+        },
+        body: { query: 'mutation { startSession { __typename ... on Error { code message } } }' },
+      }),
+      { status: 200, upstreamCalls: { authToken: 0, refresh: 0, revokeRefresh: 0, revokeAccess: 0 } },
+    ],
+    [
+      'a member JWT asking for its own refresh token (FORBIDDEN naming startSession)',
+      async () => ({
+        headers: {
+          authorization: `Bearer ${await signMemberJwt({ email: 'ada@example.com', email_verified: true }, 'sso-ada')}`,
+        },
+        body: { query: tokenQuery },
+      }),
+      { status: 200 },
+    ],
+    [
+      'a backend’s token request (unaffected)',
+      () => ({ headers: backend, body: { query: tokenQuery } }),
+      { status: 200 },
+    ],
+    [
+      'a wrong API key (401, auth.refused audited)',
+      () => ({ headers: { 'x-api-key': `${apiKey}x` }, body: { query: tokenQuery } }),
+      { status: 401 },
+    ],
+  ],
+);
