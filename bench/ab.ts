@@ -21,7 +21,7 @@ import {
   type Launched,
   launchClean,
   median,
-  memberTokenDocument,
+  memberTokenBody,
 } from './launch.js';
 import { type PairedRound, pairedRounds, report } from './paired.js';
 
@@ -32,7 +32,7 @@ if (!baseline || !existsSync(join(baseline, 'dist/main.js'))) {
 }
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
-const body = JSON.stringify({ query: memberTokenDocument });
+const body = memberTokenBody();
 let unique = 0;
 const uniqueBody = () => body.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`);
 const launched: Launched[] = [];

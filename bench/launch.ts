@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -57,11 +59,12 @@ export function buildDist(): void {
 export async function buildAndStartSandbox(
   appToken: string,
   start: (script: string, env: Record<string, string>, ready: RegExp) => Launched = launchClean,
+  env: Record<string, string> = {},
 ): Promise<{ sandbox: Launched; sandboxUrl: string }> {
   buildDist();
   const sandbox = start(
     'dist/sandbox/main.js',
-    { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0' },
+    { SANDBOX_APP_TOKEN: appToken, SANDBOX_PORT: '0', ...env },
     /listening at (http:\/\/\S+)/,
   );
   return { sandbox, sandboxUrl: String((await sandbox.match)[1]) };
@@ -72,26 +75,41 @@ export const benchAppToken = 'bench-app-token-0123456789';
 export const benchApiKey = 'bench-api-key-0123456789abcdef';
 
 /**
- * The callers load is spread over, one API key each, round robin. Concurrent identical mints of one
- * caller for one member are one upstream call (coalesced mints): one key for every request would
- * measure that saving instead of a request's own work (bench/README.md, "Sessions"). With 64
- * callers the requests in flight at once are all different callers, so each makes its own mint, as
- * each does on Apollo Server.
+ * The members load is spread over, round robin: the bench body asks for `ada@example.com` (a
+ * variable: one document, as clients send), and each request asks for the next of 64 members. Concurrent identical mints of one caller
+ * for one member are one upstream call (coalesced mints): one member for every request would
+ * measure that saving instead of a request's own work (bench/README.md, "Sessions"). With 64, the
+ * requests in flight at once (32 connections) are all for different members, so each makes its own
+ * mint, as each does on Apollo Server. (Spreading over callers instead would cost the gateway a
+ * constant-time comparison per configured API key.) Every server gets the same bodies.
  */
-export const benchApiKeys = Array.from(
+export const benchMembers = Array.from(
   { length: 64 },
-  (_, i) => `${benchApiKey}-${String(i).padStart(2, '0')}`,
+  (_, i) => `member${String(i).padStart(2, '0')}@example.com`,
 );
-let nextKey = 0;
-/** autocannon's `setupRequest`: the next caller's key on each request. */
-export const rotateCallers = (request: { headers?: Record<string, string> }) => ({
-  ...request,
-  headers: { ...request.headers, 'x-api-key': benchApiKeys[nextKey++ % benchApiKeys.length] as string },
-});
+let nextMember = 0;
+/** `body` (asking for ada) asking for the next bench member instead. */
+export const forNextMember = (body: string): string =>
+  body.replace('ada@example.com', benchMembers[nextMember++ % benchMembers.length] as string);
+
+/** A sandbox members file: ada (id 1) and the 64 bench members, for a sandbox the benches load. */
+export function benchMembersFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'cag-bench-members-')), 'members.json');
+  const members = [
+    { id: 1, email: 'ada@example.com', ssoId: 'sso-ada', name: 'Ada Lovelace' },
+    ...benchMembers.map((email, i) => ({ id: 100 + i, email, ssoId: `sso-bench-${i}`, name: `Bench ${i}` })),
+  ];
+  writeFileSync(file, JSON.stringify(members));
+  return file;
+}
 
 /** The operation every bench sends: a member token by email, every field. */
 export const memberTokenDocument =
-  '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }';
+  'query MemberToken($value: String!) { memberToken(by: EMAIL, value: $value) { __typename ... on MemberToken { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt communityMemberId communityId } ... on Error { code message } } }';
+
+/** A request body for `document` (the bench's by default), asking for ada: `forNextMember` moves it on. */
+export const memberTokenBody = (document = memberTokenDocument): string =>
+  JSON.stringify({ query: document, variables: { value: 'ada@example.com' } });
 
 /**
  * The gateway as the benches measure it, on `upstream`: production mode and V8's young generation
@@ -107,7 +125,7 @@ export function benchGatewayEnv(upstream: string): Record<string, string> {
     PORT: '0',
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
-    GATEWAY_API_KEYS: [`bench:${benchApiKey}`, ...benchApiKeys.map((key, i) => `bench${i}:${key}`)].join(','),
+    GATEWAY_API_KEYS: `bench:${benchApiKey}`,
     RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_MEMBER: '1000000',
     CIRCLE_REQUEST_BUDGET: '1000000',

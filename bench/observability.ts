@@ -25,6 +25,7 @@ import {
   buildDist,
   type Launched,
   launchClean as launch,
+  memberTokenBody,
 } from './launch.js';
 import { type PairedRound, pairedRounds, report } from './paired.js';
 
@@ -35,10 +36,9 @@ const dir = mkdtempSync(join(tmpdir(), 'cag-observability-'));
 const parts = (process.env.BENCH_OBSERVABILITY ?? 'metrics,access,audit').split(',');
 const launched: Launched[] = [];
 
-const query = JSON.stringify({
-  query:
-    '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { accessToken } ... on Error { code } } }',
-});
+const query = memberTokenBody(
+  'query MemberToken($value: String!) { memberToken(by: EMAIL, value: $value) { ... on MemberToken { accessToken } ... on Error { code } } }',
+);
 
 interface Gateway {
   url: string;

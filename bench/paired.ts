@@ -6,7 +6,7 @@
  * (two builds).
  */
 import autocannon from 'autocannon';
-import { cpuMs, median, rotateCallers } from './launch.js';
+import { cpuMs, forNextMember, median } from './launch.js';
 
 export interface Target {
   url: string;
@@ -34,12 +34,12 @@ async function load(target: Target, seconds: number, connections: number, rate?:
     body: target.body,
     connections,
     duration: seconds,
-    // Each request from the next of 64 callers (launch.ts), so that no two mints in flight coalesce.
+    // Each request for the next of 64 members (launch.ts), so that no two mints in flight coalesce.
     requests: [
       {
         setupRequest: (request: autocannon.Request) => ({
-          ...rotateCallers(request as { headers?: Record<string, string> }),
-          ...(target.bodies ? { body: target.bodies() } : {}),
+          ...request,
+          body: forNextMember(target.bodies ? target.bodies() : target.body),
         }),
       },
     ],

@@ -10,26 +10,28 @@
 import autocannon from 'autocannon';
 import { startRedis } from '../support/redis.js';
 import {
-  benchApiKeys,
+  benchMembersFile,
   buildAndStartSandbox,
   cpuMs,
+  forNextMember,
   type Launched,
   launchClean as launch,
-  rotateCallers,
+  memberTokenBody,
 } from './launch.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const appToken = 'replicas-bench-app-token';
-const apiKey = benchApiKeys[0] as string;
+const apiKey = 'replicas-bench-api-key-0123456789';
 
 const redis = await startRedis();
-const { sandbox, sandboxUrl } = await buildAndStartSandbox(appToken);
-const body = JSON.stringify({
-  query:
-    '{ memberToken(by: EMAIL, value: "ada@example.com") { ... on MemberToken { accessToken } ... on Error { code } } }',
+const { sandbox, sandboxUrl } = await buildAndStartSandbox(appToken, undefined, {
+  SANDBOX_MEMBERS_FILE: benchMembersFile(),
 });
+const body = memberTokenBody(
+  'query MemberToken($value: String!) { memberToken(by: EMAIL, value: $value) { ... on MemberToken { accessToken } ... on Error { code } } }',
+);
 const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
 
 interface Round {
@@ -52,7 +54,7 @@ async function round(shared: boolean): Promise<Round> {
         METRICS_PORT: 'off',
         LOG_LEVEL: 'warn',
         AUDIT_LOG_FILE: '/dev/null',
-        GATEWAY_API_KEYS: benchApiKeys.map((key, i) => `bench${i}:${key}`).join(','),
+        GATEWAY_API_KEYS: `bench:${apiKey}`,
         RATE_LIMIT_PER_CALLER: '1000000',
         RATE_LIMIT_PER_MEMBER: '1000000',
         CIRCLE_REQUEST_BUDGET: '1000000',
@@ -75,13 +77,8 @@ async function round(shared: boolean): Promise<Round> {
             body,
             connections: share(i),
             duration: seconds,
-            // Each request from the next of 64 callers (launch.ts): no two mints in flight coalesce.
-            requests: [
-              {
-                setupRequest: (r: autocannon.Request) =>
-                  rotateCallers(r as { headers?: Record<string, string> }),
-              },
-            ],
+            // Each request for the next of 64 members (launch.ts): no two mints in flight coalesce.
+            requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, body: forNextMember(body) }) }],
           }),
         ),
       );

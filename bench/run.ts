@@ -22,11 +22,12 @@ import {
   benchGatewayEnv,
   buildDist,
   cpuMs,
+  forNextMember,
   type Launched,
   launchClean,
   median,
+  memberTokenBody,
   memberTokenDocument,
-  rotateCallers,
 } from './launch.js';
 
 if (process.argv.includes('--redis')) {
@@ -55,11 +56,11 @@ const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const document = memberTokenDocument;
-const body = JSON.stringify({ query: document });
+const body = memberTokenBody(document);
 let unique = 0;
 /** The same operation under a name no request has used: a document no cache has seen. */
 const uniqueBody = () =>
-  JSON.stringify({ query: document.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`) });
+  memberTokenBody(document.replace('{ memberToken', `{ t${(unique++).toString(36)}: memberToken`));
 
 interface Server {
   name: string;
@@ -90,12 +91,12 @@ async function load(server: Server, seconds: number, fresh = false): Promise<Rou
     body,
     connections,
     duration: seconds,
-    // Every server gets the same requests, each from the next of 64 callers (launch.ts).
+    // Every server gets the same requests, each for the next of 64 members (launch.ts).
     requests: [
       {
         setupRequest: (request: autocannon.Request) => ({
-          ...rotateCallers(request as { headers?: Record<string, string> }),
-          ...(fresh ? { body: uniqueBody() } : {}),
+          ...request,
+          body: forNextMember(fresh ? uniqueBody() : body),
         }),
       },
     ],

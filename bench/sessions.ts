@@ -19,7 +19,16 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { Agent, fetch } from 'undici';
 import { type RedisServer, startRedis } from '../support/redis.js';
-import { benchApiKey, buildDist, cpuMs, type Launched, launchClean, median } from './launch.js';
+import {
+  benchApiKey,
+  benchMembersFile,
+  buildDist,
+  cpuMs,
+  forNextMember,
+  type Launched,
+  launchClean,
+  median,
+} from './launch.js';
 
 const appToken = 'sessions-bench-app-token-0123456789';
 const jwtSecret = 'sessions-bench-jwt-secret-of-32-chars-or-more';
@@ -100,12 +109,17 @@ const jwtFor = (email: string) =>
 
 const fields =
   '__typename ... on SessionToken { accessToken accessTokenExpiresAt } ... on Error { code message }';
-async function post(url: string, query: string, headers: Record<string, string>) {
+async function post(
+  url: string,
+  query: string,
+  headers: Record<string, string>,
+  variables?: Record<string, string>,
+) {
   const response = await fetch(url, {
     method: 'POST',
     dispatcher: agent,
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
   });
   const body = (await response.json()) as { data?: Record<string, { __typename: string }> };
   return { response, field: Object.values(body.data ?? {})[0] };
@@ -216,7 +230,8 @@ async function main() {
   );
 
   redis = await startRedis();
-  const circle = await sandbox({});
+  // memberToken for the next of 64 members each time (launch.ts): no two mints in flight coalesce.
+  const circle = await sandbox({ SANDBOX_MEMBERS_FILE: benchMembersFile() });
   const gateways = {
     memory: await gateway(circle.url),
     redis: await gateway(circle.url, { REDIS_URL: redis.url }),
@@ -226,11 +241,12 @@ async function main() {
     redis: { session: [], member: [] },
   };
   const mint =
-    '{ memberToken(by: EMAIL, value: "ada@example.com") { __typename ... on MemberToken { accessToken refreshToken } } }';
+    'query MemberToken($value: String!) { memberToken(by: EMAIL, value: $value) { __typename ... on MemberToken { accessToken refreshToken } } }';
   for (const [name, gw] of Object.entries(gateways)) {
     const cookie = await startSession(gw.url, 'ada@example.com');
     const sessionToken = () => post(gw.url, `{ sessionToken { ${fields} } }`, { ...browser, cookie });
-    const memberToken = () => post(gw.url, mint, { 'x-api-key': benchApiKey });
+    const memberToken = () =>
+      post(gw.url, mint, { 'x-api-key': benchApiKey }, { value: forNextMember('ada@example.com') });
     await cpuPerOp(gw, sessionToken); // warm-up
     await cpuPerOp(gw, memberToken);
     for (let round = 0; round < 3; round++) {
