@@ -132,6 +132,20 @@ describe('npm start', () => {
     );
   });
 
+  it('stops with one line for sessions with CORS_ORIGINS=*, and says when sessions live in this process only', async () => {
+    const refused = start({ PORT: '0', SESSIONS: 'on', CORS_ORIGINS: '*' });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output().stderr).toBe(
+      'circle-auth-gateway: CORS_ORIGINS, SESSIONS: expected a list of origins with SESSIONS=on, got "*"\n',
+    );
+    const gateway = start({ PORT: '0', SESSIONS: 'on', CORS_ORIGINS: 'http://localhost:5173' });
+    // Log lines are written out at least once a second.
+    await gateway.waitFor(/"msg":"sessions in process memory[^"]*"/);
+    expect(gateway.output().stdout).toContain(
+      '"msg":"sessions in process memory: for one replica only, and lost on restart (set REDIS_URL to share them)"',
+    );
+  });
+
   it('on SIGTERM, answers /ready 503 at once on an open connection and keeps serving for SHUTDOWN_DELAY_MS', async () => {
     const gateway = start({ PORT: '0', SHUTDOWN_DELAY_MS: '1500', LOG_LEVEL: 'info' });
     const [, url] = await gateway.waitFor(/GraphiQL: {2}(http:\/\/\S+\/graphql)/);
