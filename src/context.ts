@@ -145,7 +145,8 @@ export function createContextFactory(deps: ContextDeps) {
             sessions: {
               mode: sessions.service.settings.mode,
               service: sessions.service,
-              browserRefusal: browserRefusal(request.method, request.headers, sessions.origins)?.message,
+              browserRefusal: () =>
+                browserRefusal(request.method, request.headers, sessions.origins)?.message,
               setCookie: (value, maxAgeS) =>
                 setCookieOn(request, sessionCookie(sessions.service.settings.cookieName, value, maxAgeS)),
               clearCookie: () =>

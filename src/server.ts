@@ -7,7 +7,6 @@ import type { AuditLog } from './audit/index.js';
 import { createRefusalAudit } from './audit/refusals.js';
 import { type CallerAuthentication, createCallerAuthentication } from './auth/callers.js';
 import { clientAddress } from './auth/client-address.js';
-import { traitsOf } from './client/errors.js';
 import type { Upstream } from './client/upstream.js';
 import type { GatewayConfig } from './config/load.js';
 import type { TrustedDocuments } from './config/trusted-documents.js';
@@ -15,7 +14,7 @@ import { createContextFactory } from './context.js';
 import type { HeaderReader, SharedFlights } from './domain/types.js';
 import { exampleOperations } from './graphiql.js';
 import { createHotPath } from './hot-path/index.js';
-import type { MemberAPIToken, RefreshedAccessToken } from './loaders/index.js';
+import { gatewayRevocations, type MemberAPIToken, type RefreshedAccessToken } from './loaders/index.js';
 import { SingleFlight } from './loaders/single-flight.js';
 import { UnusableTokens, unusableTokenLimits } from './loaders/unusable-tokens.js';
 import { type Logger, yogaLogger } from './logger.js';
@@ -157,20 +156,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         settings: config.sessions,
         store: deps.sessions?.store ?? memorySessionStore(deps.now),
         appToken: deps.sessions?.appToken ?? randomBytes(32).toString('base64url'),
-        // The gateway's own revocations, counted in Circle's budget (never refused: revocations).
-        revoke: async (operation, token) => {
-          await rateLimits.admit({ operation, callerKey: 'sessions', call: true, maintenance: true });
-          const api = client.api;
-          try {
-            await (operation === 'revoke_access'
-              ? api.revokeAccessToken(token)
-              : api.revokeRefreshToken(token));
-            return true;
-          } catch (error) {
-            // RFC 7009: a token Circle already cannot use is as revoked as one revoked now.
-            return traitsOf(error)?.alreadyUnusable === true;
-          }
-        },
+        revoke: gatewayRevocations(client.api, rateLimits),
         ...(deps.audit ? { audit: deps.audit } : {}),
         ...(deps.metrics ? { observer: deps.metrics.gateway } : {}),
         logger,

@@ -32,9 +32,9 @@ import { answeredMediaType } from '../request/media-types.js';
  *
  * Anything else, and anything in doubt, is handed to yoga with its body as read and the caller
  * as authenticated, and yoga answers it: another method, path or media type; an `Origin` header
- * (CORS); the session cookie; `extensions` or a `documentId`; a caller that fails authentication; a member-JWT or
- * anonymous caller when trusted documents are configured; a document yoga's envelop refuses; an
- * operation name that names nothing.
+ * (CORS); the session cookie; `extensions` or a `documentId`; a caller that fails authentication;
+ * a member-JWT or anonymous caller when trusted documents are configured; a document yoga's envelop
+ * refuses; an operation name that names nothing.
  */
 export interface HotPathOptions {
   authenticate: Authenticate;

@@ -86,6 +86,39 @@ export interface Loaders {
 }
 
 /**
+ * Runs a revocation at Circle. RFC 7009: a token that is already unusable is as revoked as a live
+ * one revoked now (`already`); any other failure is thrown.
+ */
+async function revokedAtCircle(run: () => Promise<void>): Promise<'revoked' | 'already'> {
+  try {
+    await run();
+    return 'revoked';
+  } catch (error) {
+    if (traitsOf(error)?.alreadyUnusable !== true) throw error;
+    return 'already';
+  }
+}
+
+/**
+ * The gateway's own revocations, for no caller (a session's tokens as it ends, the sweep's
+ * included): counted in Circle's budget (revocations are never refused for it), and resolved to
+ * whether the token is revoked now, never thrown.
+ */
+export function gatewayRevocations(api: CircleApi, rateLimits: RateLimits) {
+  return async (operation: 'revoke_access' | 'revoke_refresh', token: string): Promise<boolean> => {
+    await rateLimits.admit({ operation, callerKey: 'gateway', call: true, maintenance: true });
+    const run =
+      operation === 'revoke_access'
+        ? () => api.revokeAccessToken(token)
+        : () => api.revokeRefreshToken(token);
+    return revokedAtCircle(run).then(
+      () => true,
+      () => false,
+    );
+  };
+}
+
+/**
  * Built per request, never shared between requests or callers. Each field is admitted first (the
  * caller's and the subject's limits; Circle's budget when it makes its own call), then loaded.
  * Each batch function returns one value or one Error per key, in the keys' order (DataLoader's
@@ -121,13 +154,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
   const revoke = (kind: TokenKind, run: (token: string) => Promise<void>) =>
     batch<string, TokenRevoked>(async (token) => {
-      try {
-        await run(token);
-      } catch (error) {
-        // RFC 7009: a token that is already unusable is as revoked as a live one revoked now.
-        if (traitsOf(error)?.alreadyUnusable !== true) throw error;
+      if ((await revokedAtCircle(() => run(token))) === 'already')
         deps.unusableTokens?.remember(kind, token, 'INVALID_TOKEN');
-      }
       return { revoked: true };
     });
 

@@ -70,7 +70,8 @@ builder.mutationField('startSession', (t) =>
             ? 'Only a member signed in with a JWT can start a session: API-key callers cannot.'
             : "A session is started with the member's JWT (Authorization: Bearer), not with the session cookie.",
         );
-      if (sessions.browserRefusal) throw new ForbiddenResult(sessions.browserRefusal);
+      const refusal = sessions.browserRefusal();
+      if (refusal) throw new ForbiddenResult(refusal);
       const started = answer(await sessions.service.start(caller, context.loaders, context.requestId));
       sessions.setCookie(started.cookie.value, started.cookie.maxAgeS);
       return started.token;

@@ -6,9 +6,9 @@ export interface RequestSessions {
   readonly service: Sessions;
   /**
    * Why this request may not start a session (the browser rules: `x-circle-csrf: 1`, an `Origin`
-   * in CORS_ORIGINS), as a message; `undefined` when it may.
+   * in CORS_ORIGINS), as a message; `undefined` when it may. Asked by `startSession` alone.
    */
-  readonly browserRefusal: string | undefined;
+  browserRefusal(): string | undefined;
   /** Sets the session cookie on the response. */
   setCookie(value: string, maxAgeS: number): void;
   /** Clears the session cookie on the response. */
