@@ -9,7 +9,16 @@ const tsx = `${root}node_modules/.bin/tsx`;
 const children: ChildProcess[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  // The whole process group: tsx runs the gateway as a child of its own, which a kill of tsx alone
+  // would leave running.
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
 });
 
 function start(env: Record<string, string>, script = 'src/main.ts') {
@@ -17,6 +26,7 @@ function start(env: Record<string, string>, script = 'src/main.ts') {
   for (const name of ['CIRCLE_APP_TOKEN', 'CIRCLE_BASE_URL', 'PORT', 'HOST', 'NODE_ENV']) delete base[name];
   const child = spawn(tsx, [script], {
     cwd: root,
+    detached: true,
     // The drain alone: the delay before it is tested behind a balancer (rolling-restart.test.ts).
     env: { ...base, LOG_LEVEL: 'warn', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0', ...env },
   });
