@@ -48,7 +48,13 @@ import { listedOrigin, sessionCookieStep } from './request/session-cookie.js';
 import type { Context } from './schema/builder.js';
 import { releaseRequest } from './schema/builder.js';
 import { schema } from './schema/index.js';
-import { createSessions, memorySessionStore, type SessionStore, type Sessions } from './sessions/index.js';
+import {
+  createSessions,
+  memorySessionStore,
+  type SessionStore,
+  type Sessions,
+  sweepEvery,
+} from './sessions/index.js';
 
 export type GatewayOptions = Pick<
   GatewayConfig,
@@ -163,19 +169,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
         ...(deps.now ? { now: deps.now } : {}),
       })
     : undefined;
-  const sweep =
-    sessions &&
-    setInterval(() => {
-      sessions
-        .sweep()
-        .catch((error: unknown) =>
-          logger.warn(
-            { reason: (error as Error).name },
-            'session sweep stopped early; it runs again next interval',
-          ),
-        );
-    }, sessions.settings.sweepIntervalS * 1000);
-  sweep?.unref();
+  const stopSweeping = sessions && sweepEvery(sessions, logger);
   const callerAuthentication =
     deps.callers ??
     createCallerAuthentication(config.auth, {
@@ -371,7 +365,7 @@ export function createGateway(config: GatewayOptions, deps: GatewayDeps): Gatewa
     callers: callerAuthentication,
     sessions,
     stop() {
-      if (sweep) clearInterval(sweep);
+      stopSweeping?.();
       refusals?.flush();
     },
     nodeListener: hotPath.listener(yogaListener, (context) => yoga.getEnveloped(context)),

@@ -419,3 +419,22 @@ export function createSessions(options: SessionsOptions) {
 }
 
 export type Sessions = ReturnType<typeof createSessions>;
+
+/**
+ * Runs the sweep every SESSION_SWEEP_INTERVAL_S (a timer that keeps no process alive); a sweep that
+ * fails stops early, is logged, and the next one starts over. Returns what stops it.
+ */
+export function sweepEvery(sessions: Sessions, logger: Logger): () => void {
+  const timer = setInterval(() => {
+    sessions
+      .sweep()
+      .catch((error: unknown) =>
+        logger.warn(
+          { reason: (error as Error).name },
+          'session sweep stopped early; it runs again next interval',
+        ),
+      );
+  }, sessions.settings.sweepIntervalS * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -406,6 +406,26 @@ describe('who may do what with sessions', () => {
   });
 });
 
+describe('the sweep, on its timer', () => {
+  it('ends an idle session by itself every SESSION_SWEEP_INTERVAL_S, its tokens revoked', async () => {
+    const stack = await sessionsStack({}, { ...sessions, sweepIntervalS: 1 });
+    try {
+      const started = await stack.post(START, undefined, {
+        authorization: `Bearer ${await signMemberJwt(ada, 'sso-ada')}`,
+        ...browser,
+      });
+      expect(started.body.data?.startSession).toMatchObject({ __typename: 'SessionToken' });
+      stack.clock.advance(sessions.idleTimeoutS * 1000 + 1000);
+      const ended = () =>
+        stack.auditLines.map((line) => JSON.parse(line)).filter((e) => e.event === 'session.ended');
+      await expect.poll(ended, { timeout: 5000 }).toMatchObject([{ reason: 'idle' }]);
+      expect(stack.sandbox.stats().calls.revokeRefresh).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('SESSIONS=required', () => {
   let stack: Stack;
   beforeEach(async () => {
