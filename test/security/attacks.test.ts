@@ -194,8 +194,23 @@ describe('CORS', () => {
       expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
       const other = await preflight(allowed, 'https://evil.example');
       expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+      // Decided per request: a stranger gets no CORS grant at all (a static one-origin list made
+      // yoga's helper answer it with the listed origin, a longer list with `null`).
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(other.headers.get('access-control-allow-credentials')).toBeNull();
     } finally {
       await allowed.close();
+    }
+    const two = await startStack({
+      gateway: { corsOrigins: ['https://app.example.com', 'https://admin.example.com'] },
+    });
+    try {
+      const ok = await preflight(two, 'https://admin.example.com');
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
+      const other = await preflight(two, 'https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await two.close();
     }
   });
 
