@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
@@ -8,17 +9,34 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = `${root}node_modules/.bin/tsx`;
 const children: ChildProcess[] = [];
 
+/** The processes whose parent is `parent` (Linux /proc: field 4 of `stat` is the parent's pid). */
+function childrenOf(parent: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 afterEach(() => {
-  // The whole process group: tsx runs the gateway as a child of its own, which a kill of tsx alone
-  // would leave running.
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.pid) {
+  // tsx runs the gateway as a child of its own: a kill of tsx alone would leave it running.
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || !child.pid) continue;
+    for (const pid of childrenOf(child.pid)) {
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    child.kill('SIGKILL');
+  }
 });
 
 function start(env: Record<string, string>, script = 'src/main.ts') {
@@ -26,7 +44,6 @@ function start(env: Record<string, string>, script = 'src/main.ts') {
   for (const name of ['CIRCLE_APP_TOKEN', 'CIRCLE_BASE_URL', 'PORT', 'HOST', 'NODE_ENV']) delete base[name];
   const child = spawn(tsx, [script], {
     cwd: root,
-    detached: true,
     // The drain alone: the delay before it is tested behind a balancer (rolling-restart.test.ts).
     env: { ...base, LOG_LEVEL: 'warn', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0', ...env },
   });
