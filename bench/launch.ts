@@ -87,10 +87,18 @@ export const benchMembers = Array.from(
   { length: 64 },
   (_, i) => `member${String(i).padStart(2, '0')}@example.com`,
 );
-let nextMember = 0;
-/** `body` (asking for ada) asking for the next bench member instead. */
-export const forNextMember = (body: string): string =>
-  body.replace('ada@example.com', benchMembers[nextMember++ % benchMembers.length] as string);
+/**
+ * A rotation of its own over the bench members: `body` (asking for ada) asking for the next one.
+ * Each server loaded at the same time as another needs its own (bench/paired.ts): sharing one, each
+ * would get every other member, its requests in flight would cover 32 members instead of 64, and
+ * two requests for one member at once would coalesce on the gateway and not on Apollo Server.
+ */
+export function memberRotation(): (body: string) => string {
+  let next = 0;
+  return (body) => body.replace('ada@example.com', benchMembers[next++ % benchMembers.length] as string);
+}
+/** `body` (asking for ada) asking for the next bench member instead: one rotation for the process. */
+export const forNextMember = memberRotation();
 
 /** A sandbox members file: ada (id 1) and the 64 bench members, for a sandbox the benches load. */
 export function benchMembersFile(): string {

@@ -6,7 +6,7 @@
  * (two builds).
  */
 import autocannon from 'autocannon';
-import { cpuMs, forNextMember, median } from './launch.js';
+import { cpuMs, median, memberRotation } from './launch.js';
 
 export interface Target {
   url: string;
@@ -26,6 +26,7 @@ export interface PairedRound {
 
 async function load(target: Target, seconds: number, connections: number, rate?: number) {
   const before = cpuMs(target.pid);
+  const forNextMember = memberRotation();
   const result = await autocannon({
     ...(rate ? { overallRate: rate } : {}),
     url: target.url,
@@ -34,7 +35,8 @@ async function load(target: Target, seconds: number, connections: number, rate?:
     body: target.body,
     connections,
     duration: seconds,
-    // Each request for the next of 64 members (launch.ts), so that no two mints in flight coalesce.
+    // Each request for the next of 64 members, in a rotation of this target's own (launch.ts), so
+    // that no two mints in flight coalesce.
     requests: [
       {
         setupRequest: (request: autocannon.Request) => ({
