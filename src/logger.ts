@@ -54,8 +54,13 @@ process.on('exit', () => {
   for (const stream of streams) {
     try {
       stream.flushSync();
-    } catch {
-      // the reader is gone (EPIPE), or the descriptor was closed
+    } catch (error) {
+      // The reader is gone (EPIPE: a log collector that died) or the descriptor was closed: what
+      // is left cannot be written. pino flushes its destinations at exit too, after this, and an
+      // EPIPE there would escape as a crash (exit 1 after a clean drain); told of it as pino's own
+      // writes tell it, pino stops writing to the stream.
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE' && stream.listenerCount('error') > 0)
+        stream.emit('error', error);
     }
   }
 });

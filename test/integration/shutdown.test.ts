@@ -120,3 +120,47 @@ describe('shutdown under load, SIGTERM twice to the process group', () => {
     expect(exit.at).toBeGreaterThanOrEqual(allClosedAt - 50);
   });
 });
+
+describe('shutdown with nobody reading standard output', () => {
+  it('exits 0 within the drain when the reader of its log has gone (EPIPE on the last flush)', async () => {
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: root,
+      detached: true,
+      env: {
+        ...process.env,
+        PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+        SHUTDOWN_DRAIN_MS: '2000',
+        SHUTDOWN_DELAY_MS: '0',
+        CIRCLE_APP_TOKEN: '',
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(child);
+    let stdout = '';
+    const started = new Promise<string>((resolve) =>
+      child.stdout?.on('data', (chunk) => {
+        stdout += chunk;
+        const match = /GraphiQL: {2}(http:\/\/\S+\/graphql)/.exec(stdout);
+        if (match) resolve(String(match[1]));
+      }),
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const url = await started;
+    // A request, so that log lines are waiting in the batch, then the reader goes (a log
+    // collector that died): the next write to standard output fails with EPIPE.
+    await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query });
+    child.stdout?.destroy();
+    const signalledAt = Date.now();
+    process.kill(-(child.pid as number), 'SIGTERM');
+    const exit = await Promise.race([
+      exited,
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+  }, 20_000);
+});
