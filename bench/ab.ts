@@ -15,7 +15,8 @@
  * bench` runs it), loaded at the same time as this checkout's gateway, 32 connections each
  * (BENCH_CONNECTIONS), fresh pairs as above: the ratios of the aims against Apollo Server (CPU per
  * operation at 0 ms, throughput at 50 ms with BENCH_LATENCY=50) measured at one moment of the
- * machine, where `npm run bench`'s rounds one after another read the same build at 0.53–0.68.
+ * machine: `npm run bench`'s rounds, one server after another, move too much from hour to hour
+ * to tell a few per cent (bench/README.md, "Against Apollo Server at one moment").
  * BENCH_CHECKOUT names another checkout to measure in place of this one (a build from before).
  */
 import { existsSync } from 'node:fs';
