@@ -47,9 +47,17 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** Builds `dist/` when it is missing or older than `src/` (scripts/start.mjs). */
+/**
+ * Builds `dist/` when it is missing or older than `src/` (scripts/start.mjs); throws with the
+ * compiler's output when the build fails, so that nothing measures or tests a stale `dist/`.
+ * The benches and the tests that run `dist/main.js` share it.
+ */
 export function buildDist(): void {
-  spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
 }
 
 /**

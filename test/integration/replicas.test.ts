@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Launched, launch } from '../../bench/launch.js';
+import { buildDist, type Launched, launch } from '../../bench/launch.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type RedisServer, redisMissing, startRedis } from '../../support/redis.js';
 import { memberTokenFields } from '../support/stack.js';
@@ -13,7 +11,6 @@ import { shapedAccessToken, shapedRefreshToken } from '../support/tokens.js';
  * pass a spent budget; Redis killed and restarted under load leaves every answer typed, and sharing
  * comes back by itself; Redis never holds a token, key or email.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const apiKey = 'replicas-test-api-key-0123456789';
 const BUDGET = 40;
 const PER_MEMBER = 32;
@@ -52,11 +49,7 @@ const count = (fields: Field[], typename: string) => fields.filter((f) => f.__ty
 
 beforeAll(async () => {
   if (redisMissing) return;
-  const build = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(build.stderr);
+  buildDist();
   redis = await startRedis();
   sandbox = await startSandbox();
   for (let i = 0; i < 3; i++) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Launched, launch } from '../../bench/launch.js';
+import { buildDist, type Launched, launch } from '../../bench/launch.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { freePort } from '../../support/ports.js';
 
@@ -61,8 +61,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   if (haproxyMissing) return;
-  const build = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(build.stderr);
+  buildDist();
   sandbox = await startSandbox();
   for (let i = 0; i < 3; i += 1) {
     const port = await freePort();

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDist } from '../../bench/launch.js';
 
 /**
  * SIGTERM under load, as an orchestrator sends it: to the whole process group, and twice. Every
@@ -11,11 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  buildDist();
 }, 60_000);
 afterAll(() => {
   for (const child of children) {

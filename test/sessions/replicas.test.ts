@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Launched, launch } from '../../bench/launch.js';
+import { buildDist, type Launched, launch } from '../../bench/launch.js';
 import { type ManualClock, type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type RedisServer, redisMissing, startRedis } from '../../support/redis.js';
 import { signMemberJwt, testJwt } from '../support/jwt.js';
@@ -12,7 +10,6 @@ import { signMemberJwt, testJwt } from '../support/jwt.js';
  * Circle; Redis holds no token, cookie value or email in any encoding; and while Redis is down a
  * session request gets a typed answer, never a 5xx or a session from stale memory.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const page = 'http://localhost:5173';
 const apiKey = 'sessions-replicas-api-key-0123456789';
 const browser = { origin: page, 'x-circle-csrf': '1', 'content-type': 'application/json' };
@@ -68,11 +65,7 @@ const state = async (token: string) =>
 
 beforeAll(async () => {
   if (redisMissing) return;
-  const build = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(build.stderr);
+  buildDist();
   redis = await startRedis();
   sandbox = await startSandbox();
   for (let i = 0; i < 2; i++) {
